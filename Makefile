@@ -1,0 +1,61 @@
+# The DCD lab.  `make demo` and `make check` do all set-up themselves; the
+# other targets are their stages.  Caches: $(DCD_LAB_CACHE), default
+# /var/cache/dcd-lab.  See README.md.
+
+LAB := lab
+export LAB_T0 := $(shell date +%s)
+
+.PHONY: demo check check-debug check-mock host base tree export series-check \
+	kernel kernel-debug root ndctl prepare prepare-debug clean
+
+host:
+	@$(LAB)/setup-host
+
+base: host
+	@$(LAB)/fetch-base
+
+# Creates build/linux if it is missing; re-applies kernel/series otherwise
+# (and refuses if that would lose commits that are not exported).
+tree: base
+	@$(LAB)/tree
+
+# Only creates build/linux when missing: check and demo test what is there.
+build/linux/Makefile:
+	@$(MAKE) --no-print-directory tree
+
+export:
+	@$(LAB)/export
+
+series-check: host build/linux/Makefile
+	@$(LAB)/series-check
+
+kernel: host build/linux/Makefile
+	@$(LAB)/build-kernel default
+
+kernel-debug: host build/linux/Makefile
+	@$(LAB)/build-kernel debug
+
+root: host
+	@$(LAB)/mkroot
+
+ndctl: root
+	@$(LAB)/build-ndctl
+
+prepare: kernel ndctl
+prepare-debug: kernel-debug ndctl
+
+check: prepare
+	@$(LAB)/check
+
+check-debug: prepare-debug
+	@$(LAB)/check --variant debug
+
+# The quick loop: rebuild, then KUnit and the lab's mock tests (no ndctl suite).
+check-mock: prepare
+	@$(LAB)/check --only mock --no-ndctl
+
+demo: prepare
+	@$(LAB)/demo
+
+clean:
+	rm -rf build

@@ -1,0 +1,25 @@
+#!/bin/bash
+# ndctl's own cxl test suite (ndctl 81 plus ndctl/series) against cxl_test,
+# one result line a test; a skipped test carries its reason (the last line
+# it printed).
+. /lab/tests/guest/lib/ktap.sh
+b=/opt/ndctl/build
+# Each test loads cxl_test itself.
+modprobe -r cxl_test 2>/dev/null
+meson test -C "$b" --suite cxl --no-rebuild --num-processes 1 \
+	--timeout-multiplier 10 >/tmp/meson-test.out 2>&1
+cp "$b/meson-logs/testlog.txt" /out/ndctl-testlog.txt 2>/dev/null
+log=$b/meson-logs/testlog.json
+[ -s "$log" ] || { cat /tmp/meson-test.out; not_ok "ndctl:cxl suite (no test log)"; done_testing; }
+while read -r t; do
+	name=$(jq -r .name <<<"$t")
+	name=ndctl:${name#*/ }
+	name=${name// /}
+	res=$(jq -r .result <<<"$t")
+	case "$res" in
+	OK|EXPECTEDFAIL) ok "$name" ;;
+	SKIP) skip "$name" "$(jq -r '.stdout // ""' <<<"$t" | grep -v '^\s*$' | tail -n 1)" ;;
+	*) jq -r '.stdout // ""' <<<"$t" | tail -n 30 | sed 's/^/# /'; not_ok "$name ($res)" ;;
+	esac
+done < <(jq -c . "$log")
+done_testing

@@ -1,0 +1,22 @@
+"""Helpers shared by the host-side QEMU DCD tests."""
+import json
+import time
+
+# QEMU ids and serial numbers of the type 3 devices in the dcd topologies
+SERIALS = {"dcd0": 0xdcd0, "dcd1": 0xdcd1}
+MiB = 1 << 20
+
+
+def memdevs(vm, want=2, timeout=60):
+    """`cxl list -M` once `want` memdevs have probed (asynchronous)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = vm.run("cxl list -M")
+        mems = json.loads(r.out) if r.rc == 0 and r.out.strip() else []
+        if len(mems) >= want or time.monotonic() > deadline:
+            return mems
+        time.sleep(1)
+
+
+def by_serial(mems):
+    return {m.get("serial"): m for m in mems}
