@@ -232,7 +232,11 @@ exec chroot "$r" "$@"
         return json.loads(line)
 
     def run(self, cmd, timeout=1800, echo=False, check=False):
-        """Run `bash -c cmd` in the guest; return its status and output."""
+        """Run `bash -c cmd` in the guest; return its status and output.
+
+        echo=True copies the output to stdout as it comes; a callable gets
+        each chunk instead.
+        """
         rid = self.next_id
         self.next_id += 1
         self.sock.sendall((json.dumps({"id": rid, "cmd": cmd, "timeout": timeout}) + "\n").encode())
@@ -243,7 +247,9 @@ exec chroot "$r" "$@"
                 continue
             if "out" in msg:
                 out.append(msg["out"])
-                if echo:
+                if callable(echo):
+                    echo(msg["out"])
+                elif echo:
                     sys.stdout.write(msg["out"])
                     sys.stdout.flush()
             if "rc" in msg:
