@@ -51,6 +51,19 @@ lab_apt() {
 		-o APT::Sandbox::User=root "$@"
 }
 
+# The same for single tools that only Debian unstable has new enough (sparse):
+# their own lists, so sid never becomes a candidate for anything else.
+lab_apt_sid() {
+	local cmd=$1 d=$LAB_APT_DIR/sid
+	shift
+	mkdir -p "$d"/lists/partial "$d"/archives/partial
+	echo "deb http://deb.debian.org/debian sid main" >"$d/sources.list"
+	"$cmd" -q -o Dir::Etc::SourceList="$d/sources.list" \
+		-o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$d/lists" \
+		-o Dir::State::Status=/dev/null -o Dir::Cache="$d" \
+		-o Dir::Cache::Archives="$d/archives" -o APT::Sandbox::User=root "$@"
+}
+
 # Refresh the lab's package lists at most once a day.
 lab_apt_update() {
 	local stamp=$LAB_APT_DIR/lists/.updated
