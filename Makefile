@@ -16,12 +16,12 @@ base: host
 
 # Creates build/linux if it is missing; re-applies kernel/series otherwise
 # (and refuses if that would lose commits that are not exported).
-tree: base
+tree: host
 	@$(LAB)/tree
 
 # Only creates build/linux when missing: check and demo test what is there.
-build/linux/Makefile:
-	@$(MAKE) --no-print-directory tree
+build/linux/Makefile: | host
+	@$(LAB)/tree
 
 export:
 	@$(LAB)/export

@@ -12,6 +12,7 @@ kernel's modules /lib/modules, and the run directory /out.  Commands go to a
 guest agent over virtio-serial.  The console is captured to
 build/vm/<name>/console.log and scanned for kernel splats.
 """
+import ctypes
 import json
 import os
 import re
@@ -36,9 +37,16 @@ SPLATS = re.compile(
     r"inconsistent lock state|DEBUG_LOCKS_WARN_ON|lockdep|"
     r"ODEBUG|list_add corruption|list_del corruption|"
     r"sleeping function called from invalid context|"
-    r"INFO: task .* blocked for more than|RCU stall)")
+    r"INFO: task .* blocked for more than|detected stalls|self-detected stall|"
+    r"soft lockup|kmemleak: .*disabled|Kernel memory leak detector disabled)")
 
 TOPOLOGIES = ("mock", "dcd1", "dcd2")
+
+
+def _die_with_parent():
+    """In the child: get SIGTERM when the lab process goes; `timeout`
+    passes it on to QEMU, so no guest outlives a killed run."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, 15)	# PR_SET_PDEATHSIG, SIGTERM
 
 
 class VMError(Exception):
@@ -178,12 +186,12 @@ exec chroot "$r" "$@"
         with open(os.path.join(self.run_dir, "qemu.cmd"), "w") as f:
             f.write(" ".join(args) + "\n")
         self.qemu_log = open(os.path.join(self.run_dir, "qemu.log"), "w")
-        self.proc = subprocess.Popen(
+        self.proc = subprocess.Popen(  # QEMU dies with us (PR_SET_PDEATHSIG)
             ["timeout", "--kill-after=10", str(self.timeout),
              "unshare", "--mount", "--propagation", "private",
              "bash", "-c", script, "_", ROOT] + args,
             env=env, stdin=subprocess.DEVNULL, stdout=self.qemu_log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
         if self.qmp_link:
             if os.path.lexists(self.qmp_link):
                 os.unlink(self.qmp_link)
@@ -270,28 +278,29 @@ exec chroot "$r" "$@"
                     self.kmemleak_scan()
                 rid = self.next_id
                 self.sock.sendall((json.dumps({"id": rid, "poweroff": True}) + "\n").encode())
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, 9)
-            self.proc.wait()
-        if self.sock:
-            self.sock.close()
-        self.qemu_log.close()
-        if self.qmp_link and os.path.islink(self.qmp_link):
-            os.unlink(self.qmp_link)
-        self.proc = None
+        except (OSError, VMError) as e:
+            print("lab: guest did not shut down cleanly: %s" % e, file=sys.stderr)
+        finally:
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait()
+            if self.sock:
+                self.sock.close()
+            self.qemu_log.close()
+            if self.qmp_link and os.path.islink(self.qmp_link):
+                os.unlink(self.qmp_link)
+            self.proc = None
 
     def kmemleak_scan(self):
         """Scan twice (kmemleak's advice), keep the report beside the console."""
-        r = self.run("[ -w /sys/kernel/debug/kmemleak ] || exit 0; "
-                     "echo scan > /sys/kernel/debug/kmemleak; sleep 6; "
-                     "echo scan > /sys/kernel/debug/kmemleak; "
-                     "cat /sys/kernel/debug/kmemleak", timeout=300)
+        r = self.run("k=/sys/kernel/debug/kmemleak; "
+                     "echo scan > $k && sleep 6 && echo scan > $k && cat $k", timeout=300)
         with open(os.path.join(self.run_dir, "kmemleak.txt"), "w") as f:
             f.write(r.out)
+            if r.rc:	# a detector that did not run must not pass as clean
+                f.write("\nkmemleak: scan failed (rc %d): kmemleak disabled or missing\n" % r.rc)
 
     def splats(self):
         """Lines of the console log that show a kernel splat."""

@@ -10,7 +10,7 @@ view of the device that does not go through the kernel under test.
     cxlmbox.py BDF dc-extents                Get Dynamic Capacity Extent List
     cxlmbox.py BDF dc-accept DPA:LEN[,...]   Add Dynamic Capacity Response
     cxlmbox.py BDF dc-release DPA:LEN[,...]  Release Dynamic Capacity
-    cxlmbox.py BDF events                    Get Event Records (DC log)
+    cxlmbox.py BDF events [--clear]          Get Event Records (DC log), and clear them
 
 Output is JSON.  Exit status 0 on mailbox success, 2 on a device error code.
 """
@@ -27,7 +27,9 @@ DVSEC_REG_LOCATOR = 8
 BLOCK_MEMDEV = 3
 CAP_MAILBOX = 0x0002
 OP = {"dc-config": 0x4800, "dc-extents": 0x4801, "dc-accept": 0x4802,
-      "dc-release": 0x4803, "events": 0x0100, "clear-events": 0x0101}
+      "dc-release": 0x4803, "events": 0x0100}
+OP_CLEAR_EVENTS = 0x0101
+LOG_DC = 4
 
 
 class MailboxError(Exception):
@@ -172,7 +174,7 @@ def dc_response(dev, opcode, spec):
     return {"sent": len(exts)}
 
 
-def events(dev, log=4):
+def events(dev, clear=False, log=LOG_DC):
     out = dev.send(OP["events"], struct.pack("<B", log))
     flags, _, overflow = struct.unpack_from("<BBH", out, 0)
     count = struct.unpack_from("<H", out, 0x14)[0]
@@ -184,6 +186,9 @@ def events(dev, log=4):
         dpa, length = struct.unpack_from("<QQ", rec, 0x38)
         recs.append({"handle": handle, "type": etype, "region": region,
                      "more": rflags & 1, "dpa": dpa, "length": length})
+    if clear and recs:	# oldest first, as the device wants them
+        dev.send(OP_CLEAR_EVENTS, struct.pack("<BBB3x", log, 0, len(recs)) +
+                 b"".join(struct.pack("<H", r["handle"]) for r in recs))
     return {"flags": flags, "overflow": overflow, "records": recs}
 
 
@@ -199,7 +204,7 @@ def main(argv):
         elif argv[2] in ("dc-accept", "dc-release"):
             res = dc_response(dev, OP[argv[2]], argv[3] if len(argv) > 3 else "")
         else:
-            res = events(dev)
+            res = events(dev, clear="--clear" in argv[3:])
     except MailboxError as e:
         print(json.dumps({"error": e.code}))
         return 2

@@ -11,8 +11,11 @@ def memdevs(vm, want=2, timeout=60):
     """`cxl list -M` once `want` memdevs have probed (asynchronous)."""
     deadline = time.monotonic() + timeout
     while True:
-        r = vm.run("cxl list -M")
-        mems = json.loads(r.out) if r.rc == 0 and r.out.strip() else []
+        r = vm.run("cxl list -M 2>/dev/null")
+        try:
+            mems = json.loads(r.out) if r.rc == 0 and r.out.strip() else []
+        except ValueError:
+            mems = []
         if len(mems) >= want or time.monotonic() > deadline:
             return mems
         time.sleep(1)

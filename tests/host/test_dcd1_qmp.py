@@ -28,6 +28,15 @@ def mbox(vm, bdf, *args):
         return {"failed": r.out.strip()}
 
 
+def qmp_succeeds(vm, t, name, request):
+    try:
+        ret = vm.qmp(*request)
+        return t.check(name, ret == {}, "reply %r" % ret)
+    except qmp.QMPError as e:
+        t.fail(name, str(e))
+        return False
+
+
 def run(vm, t):
     mems = dcdlib.memdevs(vm)
     dev = dcdlib.by_serial(mems).get(dcdlib.SERIALS["dcd0"])
@@ -49,12 +58,8 @@ def run(vm, t):
     base = regions[0]["base"]
     ext = "%#x:%#x" % (base, 2 * dcdlib.MiB)
 
-    try:
-        ret = vm.qmp(*qmp.dc_add("dcd0", 0, "0:2M"))
-        t.check("qmp-add-returns-success", ret == {}, "reply %r" % ret)
-    except qmp.QMPError as e:
-        t.fail("qmp-add-returns-success", str(e))
-    ev = mbox(vm, bdf, "events")
+    qmp_succeeds(vm, t, "qmp-add-returns-success", qmp.dc_add("dcd0", 0, "0:2M"))
+    ev = mbox(vm, bdf, "events", "--clear")
     recs = ev.get("records", [])
     t.check("add-event-raised", any(x["type"] == 0 and x["dpa"] == base and
                                     x["length"] == 2 * dcdlib.MiB and x["more"] == 0
@@ -65,12 +70,8 @@ def run(vm, t):
             [(x["dpa"], x["length"]) for x in lst.get("extents", [])] == [(base, 2 * dcdlib.MiB)],
             "accept %r, list %r" % (acc, lst))
 
-    try:
-        ret = vm.qmp(*qmp.dc_release("dcd0", 0, "0:2M"))
-        t.check("qmp-release-returns-success", ret == {}, "reply %r" % ret)
-    except qmp.QMPError as e:
-        t.fail("qmp-release-returns-success", str(e))
-    ev = mbox(vm, bdf, "events")
+    qmp_succeeds(vm, t, "qmp-release-returns-success", qmp.dc_release("dcd0", 0, "0:2M"))
+    ev = mbox(vm, bdf, "events", "--clear")
     t.check("release-event-raised", any(x["type"] == 1 and x["dpa"] == base
                                         for x in ev.get("records", [])), "events: %r" % ev)
     rel = mbox(vm, bdf, "dc-release", ext)
