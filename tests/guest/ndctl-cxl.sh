@@ -6,9 +6,9 @@
 b=/opt/ndctl/build
 # Each test loads cxl_test itself.
 modprobe -r cxl_test 2>/dev/null
-meson test -C "$b" --suite cxl --no-rebuild --num-processes 1 \
+PYTHONUNBUFFERED=1 meson test -C "$b" --suite cxl --no-rebuild --num-processes 1 \
 	--timeout-multiplier 10 2>&1 | tee /tmp/meson-test.out |
-	sed -n 's/^ *\([0-9]*\/[0-9]*\) *ndctl:cxl *\/ */# progress: ndctl \1 /p' | tr -s ' '
+	sed -u -n '/^ *[0-9]*\/[0-9]* *ndctl:cxl/{s/^ *\([0-9]*\/[0-9]*\) *ndctl:cxl *\/ */# progress: ndctl \1 /;s/  */ /g;p}'
 
 cp "$b/meson-logs/testlog.txt" /out/ndctl-testlog.txt 2>/dev/null
 log=$b/meson-logs/testlog.json
