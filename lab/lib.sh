@@ -80,3 +80,15 @@ in_mntns() {
 }
 
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+# True when build/linux is clean and its commits export to exactly
+# kernel/series and kernel/patches.
+tree_matches_series() {
+	local tmp rc=0
+	tmp=$(mktemp -d)
+	"$LAB_TOP/lab/export" --to "$tmp" >/dev/null 2>&1 || rc=1
+	[ $rc = 1 ] || diff -rqN "$tmp/series" "$LAB_TOP/kernel/series" >/dev/null 2>&1 || rc=1
+	[ $rc = 1 ] || diff -rqN "$tmp/patches" "$LAB_TOP/kernel/patches" >/dev/null 2>&1 || rc=1
+	rm -rf "$tmp"
+	return $rc
+}
