@@ -34,7 +34,7 @@ SPLATS = re.compile(
     r"(BUG: |WARNING: |Oops|general protection fault|Kernel panic|"
     r"KASAN|UBSAN|kmemleak: \d+ new suspected|unreferenced object|"
     r"possible circular locking|possible recursive locking|"
-    r"inconsistent lock state|DEBUG_LOCKS_WARN_ON|lockdep|"
+    r"inconsistent lock state|DEBUG_LOCKS_WARN_ON|lockdep is turned off|"
     r"ODEBUG|list_add corruption|list_del corruption|"
     r"sleeping function called from invalid context|"
     r"INFO: task .* blocked for more than|detected stalls|self-detected stall|"
