@@ -79,6 +79,13 @@ in_mntns() {
 	unshare --mount --propagation private "$@"
 }
 
+# The kernel is built from a mirror of build/linux in the cache (see
+# lab/build-kernel); kmake runs make there, into the output dir $KOUT.
+LAB_KSRC=$LAB_CACHE/kbuild/src
+kmake() {
+	make -C "$LAB_KSRC" O="$KOUT" CC="ccache gcc" -j"$LAB_JOBS" "$@"
+}
+
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
 # True when build/linux is clean and its commits export to exactly
