@@ -23,3 +23,14 @@ def memdevs(vm, want=2, timeout=60):
 
 def by_serial(mems):
     return {m.get("serial"): m for m in mems}
+
+
+def dc_partitions(vm, memdev):
+    """{N: size} of the memdev's memX/dynamic_ram_N partitions."""
+    r = vm.run("for d in /sys/bus/cxl/devices/%s/dynamic_ram_*; do "
+               "[ -d $d ] && echo ${d##*_} $(cat $d/size); done" % memdev)
+    parts = {}
+    for line in r.out.splitlines():
+        n, size = line.split()
+        parts[int(n)] = int(size, 0)
+    return parts
