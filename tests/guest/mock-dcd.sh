@@ -137,9 +137,9 @@ for x in $mems; do
 	[ $busy = 0 ] && pd=$(pdev_of "$x") && break
 done
 echo "# rebinding $pd"
-for fault in unaligned_base:base block_size:"block size" overlap:base; do
-	name=${fault%%:*} field=${fault#*:}
-	echo "$name" >/sys/module/cxl_mock_mem/parameters/dc_config_fault
+for fault in 1:unaligned_base:base 2:block_size:"block size" 3:overlap:base; do
+	num=${fault%%:*} rest=${fault#*:} name=${rest%%:*} field=${rest#*:}
+	echo "$num" >/sys/module/cxl_mock_mem/parameters/dc_config_fault
 	dmesg -C
 	mm=$(rebind "$pd")
 	errs=$(dmesg | grep -c "cxl_mock_mem $pd: .*Dynamic Capacity disabled")
@@ -150,7 +150,7 @@ for fault in unaligned_base:base block_size:"block size" overlap:base; do
 	check "mock-dcd:bad-config-$name-static-usable" \
 		test -n "$mm" -a "$(cat $C/$mm/ram/size 2>/dev/null)" = 0x40000000 -a ! -d "$C/$mm/dynamic_ram_1"
 done
-echo none >/sys/module/cxl_mock_mem/parameters/dc_config_fault
+echo 0 >/sys/module/cxl_mock_mem/parameters/dc_config_fault
 mm=$(rebind "$pd")
 check "mock-dcd:good-config-restores-dc" test -n "$mm" -a -d "$C/$mm/dynamic_ram_1"
 
