@@ -92,6 +92,11 @@ if [ -n "$region" ]; then
 	check "mock-dcd:dc-region-committed" test "$(cat $C/$region/commit)" = 1
 	check "mock-dcd:dc-region-sparse-dax-region" ls -d $C/$region/dax_region*
 	check "mock-dcd:dc-region-torn-down" $H destroy "$region"
+	# nothing of the allocation stays reserved, the skip over the
+	# static partitions included
+	sed 's/^/# /' /sys/kernel/debug/cxl/$m/dpamem
+	check "mock-dcd:dc-region-dpa-released" \
+		bash -c "! grep -q decoder /sys/kernel/debug/cxl/$m/dpamem"
 else
 	not_ok "mock-dcd:dc-region-created"
 fi
