@@ -1,0 +1,190 @@
+#!/bin/bash
+# cxl_test Dynamic Capacity extents (cxl_mock_mem dcd=1): the mock device
+# offers, takes back and force-removes extents through its dc_* attributes;
+# every scenario ends with the host's view (extentR.N devices of the DAX
+# region) equal to the device's (its accepted list, the Get DC Extent List
+# answer) and with no response out of order.  The mock is reloaded without
+# dcd at the end.
+. /lab/tests/guest/lib/ktap.sh
+H=/lab/tests/guest/lib/dc-region
+C=/sys/bus/cxl/devices
+NULL_UUID=00000000-0000-0000-0000-000000000000
+PRE_TAG=dcd0dcd0-0000-0000-0000-000000000001
+TAG=5e7a9c4e-1111-4d2a-9c6b-0123456789ab
+TIMEOUT=/sys/module/cxl_core/parameters/dc_group_timeout
+
+reload() {
+	modprobe -r cxl_test && modprobe -r cxl_mock_mem &&
+		modprobe cxl_mock_mem "$@" && /lab/tests/guest/lib/load-cxl-test
+}
+pdev_of() { basename "$(readlink -f "$C/$1/..")"; }
+hex() { printf '%#x' "$(($1))"; }
+
+# The region's geometry: its DAX region and the DPA its decoder maps
+geometry() {
+	dax=$C/$region/dax_region${region#region}
+	dec=$(cat "$C/$region/target0")
+	dpa0=$(($(cat "$C/$dec/dpa_resource")))
+	dpa_end=$((dpa0 + $(cat "$C/$dec/dpa_size")))
+}
+# What the host shows, as DPA:LENGTH:UUID lines
+host_view() {
+	local e u
+	for e in "$dax"/extent*; do
+		[ -e "$e" ] || continue
+		u=$(cat "$e/uuid" 2>/dev/null || echo $NULL_UUID)
+		printf '%#x:%#x:%s\n' $((dpa0 + $(cat "$e/offset"))) \
+			$(($(cat "$e/length"))) "$u"
+	done | sort
+}
+# What the device has accepted inside the region
+dev_view() {
+	local d l u s
+	while IFS=: read -r d l u s; do
+		[ $((d)) -ge $dpa0 ] && [ $((d)) -lt $dpa_end ] &&
+			printf '%#x:%#x:%s\n' $((d)) $((l)) "$u"
+	done <"$pd/dc_accepted_extents" | sort
+}
+stat() { awk -v k="$1" '$1 == k { print $2 }' "$pd/dc_stats"; }
+# wait_for CMD...: poll CMD for up to 10 s (the engine is a work item)
+wait_for() {
+	local i
+	for i in $(seq 100); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+idle() { [ "$(stat pending_groups)" = 0 ]; }
+host_has() { host_view | grep -q "^$(hex "$1"):$(hex "$2"):"; }
+host_lacks() { ! host_view | grep -q "^$(hex "$1"):"; }
+# same VIEWNAME: the views agree and no response came out of order
+same() {
+	local h d
+	h=$(host_view) d=$(dev_view)
+	if [ "$h" != "$d" ] || [ "$(stat order_errors)" != 0 ]; then
+		echo "host:"; echo "$h"; echo "device:"; echo "$d"
+		echo "order errors: $(stat order_errors)"
+		return 1
+	fi
+}
+# offer LINE...: one write, every line logged before the host reads
+offer() { printf '%s\n' "$@" | python3 -c 'import os, sys; d = sys.stdin.buffer.read(); fd = os.open(sys.argv[1], os.O_WRONLY); assert os.write(fd, d) == len(d)' "$pd/dc_inject_extent"; }
+at() { hex $((dpa0 + $1)); }
+messages() { dmesg | grep -c -- "$1"; }
+scenario() {	# scenario NAME CMD...: run the steps, then the views must agree
+	local name=$1
+	shift
+	check "mock-extent:$name" bash -c "$(declare -f); $*; same"
+}
+export -f hex host_view dev_view stat wait_for idle host_has host_lacks same offer at messages
+export C NULL_UUID PRE_TAG TAG TIMEOUT
+
+check "mock-extent:reload-with-dcd" reload dcd=1
+
+region=""
+for m in $C/mem*; do
+	m=${m##*/}
+	[ -d "$C/$m/dynamic_ram_1" ] || continue
+	region=$($H create "$m" 1 2>/tmp/dc-region.err) && break
+	region=""
+done
+sed 's/^/# /' /tmp/dc-region.err
+if [ -z "$region" ]; then
+	not_ok "mock-extent:dc-region-created"
+	done_testing
+fi
+ok "mock-extent:dc-region-created"
+pd=/sys/bus/platform/devices/$(pdev_of "$m")
+geometry
+export pd dax dpa0 dpa_end
+echo "# $m $region $dec DPA $(hex $dpa0)-$(hex $dpa_end)"
+
+# The mock accepted two extents before the driver came: found at creation
+check "mock-extent:existing-extents-found" wait_for host_has $dpa0 0x200000
+scenario existing-extents-match "host_has \$((dpa0 + 0x800000)) 0x400000"
+e=$(grep -l 0x800000 "$dax"/extent*/offset | head -1)
+check "mock-extent:tagged-extent-uuid" test "$(cat "${e%/offset}/uuid" 2>/dev/null)" = $PRE_TAG
+e=$(grep -lx 0x0 "$dax"/extent*/offset | head -1)
+check "mock-extent:untagged-extent-has-no-uuid" test ! -e "${e%/offset}/uuid"
+
+dmesg -C
+scenario single-add "offer \$(at 0x1000000):0x200000:0:0 && wait_for host_has \$((dpa0 + 0x1000000)) 0x200000"
+
+# A group with a misaligned member: the rest is accepted, one message
+scenario group-with-invalid-member "offer \$(at 0x2000000):0x200000:0:1 \$(at 0x2100000):0x200000:0:1 \$(at 0x2400000):0x400000:0:0 &&
+	wait_for idle && host_has \$((dpa0 + 0x2000000)) 0x200000 && host_has \$((dpa0 + 0x2400000)) 0x400000 && host_lacks \$((dpa0 + 0x2100000))"
+check "mock-extent:invalid-member-one-message" test "$(messages "$(at 0x2100000)+0x200000 rejected: not aligned")" = 1
+
+# Three groups logged before the host reads: answered one by one, in order
+r0=$(stat responses)
+scenario groups-answered-in-order "offer \$(at 0x3000000):0x200000:0:1 \$(at 0x3200000):0x200000:0:0 \$(at 0x3400000):0x200000:0:0 \$(at 0x3600000):0x200000:0:1 \$(at 0x1000000):0x200000:0:0 &&
+	wait_for idle && host_has \$((dpa0 + 0x3600000)) 0x200000"
+check "mock-extent:one-response-per-group" test $(($(stat responses) - r0)) = 3
+
+# Release of capacity nobody uses: at once
+rel=$(stat released)
+scenario release-free "echo \$(at 0x1000000):0x200000 > \$pd/dc_del_extent && wait_for host_lacks \$((dpa0 + 0x1000000))"
+check "mock-extent:release-free-sent" test $(($(stat released) - rel)) = 1
+
+# Release of capacity in use: waits for the user, then completes by itself
+echo $((dpa0 + 0x2000000)) >"$pd/dc_hold_extent"
+echo "$(at 0x2000000):0x200000" >"$pd/dc_del_extent"
+sleep 1
+scenario release-in-use-deferred "host_has \$((dpa0 + 0x2000000)) 0x200000"
+echo 1 >"$pd/dc_unhold_extents"
+scenario release-in-use-completes "wait_for host_lacks \$((dpa0 + 0x2000000))"
+
+# Part of an untagged extent: it is split
+scenario partial-release-splits "offer \$(at 0x4000000):0x800000:0:0 && wait_for host_has \$((dpa0 + 0x4000000)) 0x800000 &&
+	echo \$(at 0x4200000):0x200000 > \$pd/dc_del_extent &&
+	wait_for host_has \$((dpa0 + 0x4000000)) 0x200000 && host_has \$((dpa0 + 0x4400000)) 0x400000"
+
+# Part of a tagged allocation: refused; all of it: released
+echo "$(at 0x800000):0x200000:$PRE_TAG" >"$pd/dc_del_extent"
+sleep 1
+scenario partial-tagged-release-refused "host_has \$((dpa0 + 0x800000)) 0x400000 && test \$(messages 'covers part of tagged allocation') = 1"
+scenario tagged-release-whole "echo \$(at 0x800000):0x400000:$PRE_TAG > \$pd/dc_del_extent && wait_for host_lacks \$((dpa0 + 0x800000))"
+
+# A tagged group: one allocation, ordered by sequence
+scenario tagged-group "offer \$(at 0x6400000):0x200000:$TAG:1:1 \$(at 0x6000000):0x200000:$TAG:0:0 &&
+	wait_for host_has \$((dpa0 + 0x6000000)) 0x200000 && host_view | grep -c $TAG | grep -qx 2"
+
+# Forced release: gone even while in use
+echo $((dpa0 + 0x6000000)) >"$pd/dc_hold_extent"
+scenario forced-release-in-use "echo \$(at 0x6000000):0x200000 > \$pd/dc_force_del_extent && wait_for host_lacks \$((dpa0 + 0x6000000))"
+echo 1 >"$pd/dc_unhold_extents"
+
+# A group that never closes is rejected after the timeout
+dmesg -C
+echo 2 >$TIMEOUT
+scenario open-group-times-out "offer \$(at 0x7000000):0x200000:0:1 && sleep 1 && ! idle && wait_for idle && host_lacks \$((dpa0 + 0x7000000))"
+check "mock-extent:timeout-said-once" test "$(messages 'not closed in time')" = 1
+echo 20 >$TIMEOUT
+
+# Ten records at once: the log keeps eight, the closing record is lost
+lines=()
+for i in $(seq 0 9); do lines+=("$(at $((0x8000000 + i * 0x200000))):0x200000:0:$((i < 9))"); done
+scenario overflow-lost-closing "offer ${lines[*]} && wait_for idle && host_lacks \$((dpa0 + 0x8000000))"
+check "mock-extent:lost-closing-said-once" test "$(messages 'closing record was lost')" = 1
+
+# Region destroy: extents go from the host, the device keeps them
+before=$(dev_view)
+check "mock-extent:region-destroy-with-extents" $H destroy "$region"
+check "mock-extent:device-keeps-extents" test "$(dev_view)" = "$before"
+
+# A new region reads them back, paging (3 a reply) while the list changes
+echo 1 >"$pd/dc_list_churn"
+if region=$($H create "$m" 1); then
+	geometry
+	export dax dpa0 dpa_end
+	scenario existing-extents-list-changes "wait_for test \$(host_view | wc -l) = $(echo "$before" | wc -l)"
+else
+	not_ok "mock-extent:existing-extents-list-changes"
+fi
+
+# Region driver unbind/rebind with extents present
+n=$(host_view | wc -l)
+check "mock-extent:unbind-removes-extents" bash -c "echo $region > /sys/bus/cxl/drivers/cxl_region/unbind && ! ls $dax/extent* 2>/dev/null"
+scenario rebind-finds-extents "echo $region > /sys/bus/cxl/drivers/cxl_region/bind && wait_for test \$(host_view | wc -l) = $n"
+
+check "mock-extent:region-destroyed" $H destroy "$region"
+check "mock-extent:reload-without-dcd" reload
+done_testing
