@@ -34,15 +34,3 @@ def dc_partitions(vm, memdev):
         n, size = line.split()
         parts[int(n)] = int(size, 0)
     return parts
-
-
-def reject_pending(vm, bdf, groups):
-    """Reject `groups` pending Add groups of the device at `bdf` with empty
-    Add DC Responses sent from user space (cxl_pci unbound meanwhile)."""
-    mbox = "/lab/lab/guest/cxlmbox.py"
-    if vm.run("echo %s > /sys/bus/pci/drivers/cxl_pci/unbind" % bdf).rc:
-        return False
-    ok = all(vm.run("%s %s dc-accept" % (mbox, bdf)).rc == 0 for _ in range(groups))
-    ok &= vm.run("echo %s > /sys/bus/pci/drivers/cxl_pci/bind && udevadm settle"
-                 % bdf).rc == 0
-    return ok and len(memdevs(vm)) == 2
