@@ -119,13 +119,17 @@ echo "$got" | sed 's/^/# got: /'
 check "mock-dcd:records-traced-in-order" test "$got" = "$want"
 
 # Twelve records at once overflow the mock's 8-record log: reported once
+# a burst, however many reads the drain takes (the extent engine rejects
+# the group whose closing record was lost, so the next burst is news)
 dmesg -C
 burst=$(for i in $(seq 12); do echo "0 0 $((base + i * 0x200000)) 0x200000 1"; done)
 echo "$burst" | inject "$inj"
+sleep 1
 echo "$burst" | inject "$inj"
+sleep 1
 lost=$(dmesg | grep -c "Dynamic Capacity events lost")
 dmesg | grep "Dynamic Capacity events lost" | sed 's/^/# /'
-check "mock-dcd:overflow-reported-once" test "$lost" = 1
+check "mock-dcd:overflow-reported-once-a-burst" test "$lost" = 2
 echo 0 >$T/events/cxl/cxl_dynamic_capacity/enable
 
 # Malformed configurations: one error naming the field, device usable.

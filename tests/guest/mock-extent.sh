@@ -165,6 +165,18 @@ for i in $(seq 0 9); do lines+=("$(at $((0x8000000 + i * 0x200000))):0x200000:0:
 scenario overflow-lost-closing "offer ${lines[*]} && wait_for idle && host_lacks \$((dpa0 + 0x8000000))"
 check "mock-extent:lost-closing-said-once" test "$(messages 'closing record was lost')" = 1
 
+# Fifty extents in one group (the log takes eight at a time): the 1K
+# payload holds 42, so the response is paged with More, in order
+r0=$(stat responses)
+n0=$(host_view | wc -l)
+lines=()
+for i in $(seq 0 49); do lines+=("$(at $((0x9000000 + i * 0x200000))):0x200000:0:$((i < 49))"); done
+ok_paged=1
+for i in $(seq 0 8 49); do offer "${lines[@]:i:8}" || ok_paged=0; done
+check "mock-extent:large-group-offered" test $ok_paged = 1
+scenario large-group-paged "wait_for test \$(host_view | wc -l) = $((n0 + 50))"
+check "mock-extent:large-group-two-pages" test $(($(stat responses) - r0)) = 2
+
 # Region destroy: extents go from the host, the device keeps them
 before=$(dev_view)
 check "mock-extent:region-destroy-with-extents" $H destroy "$region"
