@@ -27,14 +27,23 @@ geometry() {
 	dpa0=$(($(cat "$C/$dec/dpa_resource")))
 	dpa_end=$((dpa0 + $(cat "$C/$dec/dpa_size")))
 }
-# What the host shows, as DPA:LENGTH:UUID lines
+# What the host shows, as DPA:LENGTH:UUID lines (one grep: under a debug
+# kernel a process per attribute makes polling too slow)
 host_view() {
-	local e u
-	for e in "$dax"/extent*; do
-		[ -e "$e" ] || continue
-		u=$(cat "$e/uuid" 2>/dev/null || echo $NULL_UUID)
-		printf '%#x:%#x:%s\n' $((dpa0 + $(cat "$e/offset"))) \
-			$(($(cat "$e/length"))) "$u"
+	local f v e
+	local -A off len uuid
+	while IFS=: read -r f v; do
+		e=${f%/*}
+		case $f in
+		*/offset) off[$e]=$v ;;
+		*/length) len[$e]=$v ;;
+		*/uuid) uuid[$e]=$v ;;
+		esac
+	done < <(grep -H . "$dax"/extent*/offset "$dax"/extent*/length \
+		"$dax"/extent*/uuid 2>/dev/null)
+	for e in "${!off[@]}"; do
+		printf '%#x:%#x:%s\n' $((dpa0 + off[$e])) $((len[$e])) \
+			"${uuid[$e]:-$NULL_UUID}"
 	done | sort
 }
 # What the device has accepted inside the region
@@ -46,10 +55,10 @@ dev_view() {
 	done <"$pd/dc_accepted_extents" | sort
 }
 stat() { awk -v k="$1" '$1 == k { print $2 }' "$pd/dc_stats"; }
-# wait_for CMD...: poll CMD for up to 10 s (the engine is a work item)
+# wait_for CMD...: poll CMD for up to 60 s (the engine is a work item)
 wait_for() {
 	local i
-	for i in $(seq 100); do "$@" && return 0; sleep 0.1; done
+	for i in $(seq 300); do "$@" && return 0; sleep 0.2; done
 	return 1
 }
 idle() { [ "$(stat pending_groups)" = 0 ]; }
