@@ -1,0 +1,199 @@
+#!/bin/bash
+# Sparse dax regions over cxl_test Dynamic Capacity (cxl_mock_mem dcd=1):
+# dax devices carved from extents by size with the stock daxctl, claimed by
+# tag through daxX.Y/uuid, resized and destroyed; a release of capacity in
+# use waits for the dax device, a forced release kills it (SIGBUS for a
+# process that has it mapped).  cxl_test's windows are not backed by memory,
+# so data written through a mapping is checked on QEMU (test_dcd1_dax).
+# The mock is reloaded without dcd at the end.
+. /lab/tests/guest/lib/ktap.sh
+H=/lab/tests/guest/lib/dc-region
+MAP=/lab/tests/guest/lib/dax-map
+C=/sys/bus/cxl/devices
+D=/sys/bus/dax/devices
+PRE_TAG=dcd0dcd0-0000-0000-0000-000000000001
+TAG=5e7a9c4e-2222-4d2a-9c6b-0123456789ab
+M=$((1 << 20))
+
+reload() {
+	modprobe -r cxl_test && modprobe -r cxl_mock_mem &&
+		modprobe cxl_mock_mem "$@" && /lab/tests/guest/lib/load-cxl-test
+}
+hex() { printf '%#x' "$(($1))"; }
+wait_for() {
+	local i
+	for i in $(seq 300); do "$@" && return 0; sleep 0.2; done
+	return 1
+}
+stat() { awk -v k="$1" '$1 == k { print $2 }' "$pd/dc_stats"; }
+at() { hex $((dpa0 + $1)); }
+offer() { printf '%s\n' "$@" | python3 -c 'import os, sys; d = sys.stdin.buffer.read(); fd = os.open(sys.argv[1], os.O_WRONLY); assert os.write(fd, d) == len(d)' "$pd/dc_inject_extent"; }
+# has_extent OFFSET LEN: the region shows the extent
+has_extent() { grep -qx "$(hex "$1")" $(ls "$dax"/extent*/offset 2>/dev/null | while read -r f; do [ "$(cat "${f%/offset}/length")" = "$(hex "$2")" ] && echo "$f"; done) /dev/null; }
+lacks_extent() { ! grep -qx "$(hex "$1")" "$dax"/extent*/offset 2>/dev/null; }
+# device accepted DPA (mock's list), as "dpa:len" lines
+dev_has() { grep -q "^$(at "$1"):$(hex "$2"):" "$pd/dc_accepted_extents"; }
+avail() { cat "$dax/dax_region/available_size"; }
+size_of() { cat "$D/$1/size"; }
+new_seed() { echo 1 >"$dax/dax_region/create" 2>/dev/null; cat "$dax/dax_region/seed"; }
+nmappings() { ls -d "$D/$1"/mapping[0-9]* 2>/dev/null | wc -l; }
+# write_attr ATTR VALUE ERRNO-TEXT: the write fails with that error
+write_fails() {
+	local out
+	out=$( { echo "$2" >"$1"; } 2>&1) && { echo "write of $2 to $1 succeeded"; return 1; }
+	echo "$out" | grep -q "$3" || { echo "$out"; return 1; }
+}
+# the page_offset 0 mapping of a device starts at HPA $2
+first_at() {
+	local m
+	for m in "$D/$1"/mapping[0-9]*; do
+		[ "$(cat "$m/page_offset")" = 0x0 ] && { [ $(($(cat "$m/start"))) = $(($2)) ]; return; }
+	done
+	return 1
+}
+idle() { [ "$(stat pending_groups)" = 0 ]; }
+
+check "mock-dax:reload-with-dcd" reload dcd=1
+region=""
+for m in $C/mem*; do
+	m=${m##*/}
+	[ -d "$C/$m/dynamic_ram_1" ] || continue
+	region=$($H create "$m" 1 2>/tmp/dc-region.err) && break
+	region=""
+done
+if [ -z "$region" ]; then
+	sed 's/^/# /' /tmp/dc-region.err
+	not_ok "mock-dax:dc-region-created"
+	done_testing
+fi
+ok "mock-dax:dc-region-created"
+rid=${region#region}
+dax=$C/$region/dax_region$rid
+pd=/sys/bus/platform/devices/$(basename "$(readlink -f "$C/$m/..")")
+dec=$(cat "$C/$region/target0")
+dpa0=$(($(cat "$C/$dec/dpa_resource")))
+hpa0=$(($(cat "$C/$region/resource")))
+echo "# $m $region DPA $(hex $dpa0) HPA $(hex $hpa0)"
+dmesg -C
+
+# The mock's pre-accepted extents: 2M untagged at 0, 4M tagged at 8M
+check "mock-dax:dax-region-bound" wait_for test -e "$dax/dax_region/available_size"
+check "mock-dax:seed-starts-empty" test "$(size_of dax$rid.0)" = 0 -a "$(cat "$dax/dax_region/seed")" = dax$rid.0
+check "mock-dax:available-is-free-extents" test "$(avail)" = $((6 * M))
+
+# Two untagged extents come: 4M at 16M and 4M at 32M
+offer "$(at 16*M):0x400000:0:1" "$(at 32*M):0x400000:0:0"
+check "mock-dax:extents-added" wait_for has_extent $((32 * M)) $((4 * M))
+check "mock-dax:available-follows-extents" test "$(avail)" = $((14 * M))
+
+# By size with the stock daxctl: 6M is the 2M extent and the one at 16M
+out=$(daxctl create-device -r "$rid" -s 6M 2>&1)
+dev=$(echo "$out" | sed -n 's/.*"chardev":"\(dax[0-9.]*\)".*/\1/p' | head -1)
+echo "$out" | sed 's/^/# /'
+check "mock-dax:create-by-size-across-extents" test -n "$dev" -a "$(size_of "$dev")" = $((6 * M)) -a "$(nmappings "$dev")" = 2
+check "mock-dax:create-by-size-order" first_at "$dev" $hpa0
+check "mock-dax:available-after-create" test "$(avail)" = $((8 * M))
+
+# More than is free: ENOSPC; the 8M free are 4M untagged and 4M tagged,
+# and tagged capacity is not handed out by size
+seed=$(new_seed)
+check "mock-dax:enospc" write_fails "$D/$seed/size" $((16 * M)) "No space left"
+check "mock-dax:tagged-not-by-size" write_fails "$D/$seed/size" $((8 * M)) "No space left"
+check "mock-dax:enospc-changes-nothing" test "$(size_of "$seed")" = 0 -a "$(avail)" = $((8 * M))
+check "mock-dax:enospc-daxctl" bash -c "! daxctl create-device -r $rid -s 8M"
+check "mock-dax:mapping-refused" write_fails "$D/$seed/mapping" "$(hex $hpa0)-$(hex $((hpa0 + 2 * M - 1)))" "not supported"
+
+# Resize down and up with daxctl (across all three untagged extents)
+daxctl disable-device "$dev" >/dev/null 2>&1
+check "mock-dax:resize-down" bash -c "daxctl reconfigure-device -s 2M $dev && test \$(cat $D/$dev/size) = $((2 * M))"
+check "mock-dax:resize-up" bash -c "daxctl reconfigure-device -s 10M $dev && test \$(cat $D/$dev/size) = $((10 * M)) -a \$(ls -d $D/$dev/mapping[0-9]* | wc -l) = 3"
+check "mock-dax:resize-back" bash -c "daxctl reconfigure-device -s 6M $dev && daxctl enable-device $dev && test \$(cat $D/$dev/size) = $((6 * M))"
+
+# fsdev_dax (famfs) takes a sparse device too
+F=/sys/bus/dax/drivers/fsdev_dax
+if modprobe fsdev_dax 2>/dev/null && [ -d $F ]; then
+	daxctl disable-device "$dev" >/dev/null 2>&1
+	check "mock-dax:fsdev-binds" bash -c "echo $dev > $F/new_id && test \$(basename \$(readlink -f $D/$dev/driver)) = fsdev_dax"
+	echo "$dev" >$F/unbind; echo "$dev" >$F/remove_id
+	check "mock-dax:fsdev-unbound-back-to-devdax" daxctl enable-device "$dev"
+else
+	skip "mock-dax:fsdev-binds" "no fsdev_dax driver in this kernel"
+fi
+
+# "0": one whole untagged extent (the 4M at 32M is the only free one)
+seed=$(new_seed)
+check "mock-dax:claim-untagged-extent" bash -c "echo 0 > $D/$seed/uuid && test \$(cat $D/$seed/size) = $((4 * M))"
+zdev=$seed
+daxctl enable-device "$zdev" >/dev/null 2>&1
+seed=$(new_seed)
+check "mock-dax:claim-untagged-none-free" write_fails "$D/$seed/uuid" 0 "No space left"
+
+# By tag: nothing matches, the pre-accepted allocation, a group in seq order
+check "mock-dax:claim-unknown-tag-enoent" write_fails "$D/$seed/uuid" $TAG "No such file"
+check "mock-dax:claim-enoent-stays-empty" test "$(size_of "$seed")" = 0
+check "mock-dax:claim-bad-uuid-einval" write_fails "$D/$seed/uuid" "not-a-uuid" "Invalid argument"
+check "mock-dax:claim-tag" bash -c "echo $PRE_TAG > $D/$seed/uuid && test \$(cat $D/$seed/size) = $((4 * M)) -a \$(cat $D/$seed/uuid) = $PRE_TAG"
+tagdev=$seed
+check "mock-dax:claimed-not-resized" write_fails "$D/$tagdev/size" $((2 * M)) "Invalid argument"
+check "mock-dax:claimed-device-enabled" daxctl enable-device "$tagdev"
+offer "$(at 48*M):0x200000:$TAG:1:1" "$(at 56*M):0x200000:$TAG:0:0"
+check "mock-dax:tagged-group-added" wait_for has_extent $((56 * M)) $((2 * M))
+seed=$(new_seed)
+check "mock-dax:claim-taken-tag-ebusy" write_fails "$D/$seed/uuid" $PRE_TAG "Device or resource busy"
+check "mock-dax:claim-tag-seq-order" bash -c "echo $TAG > $D/$seed/uuid && test \$(cat $D/$seed/size) = $((4 * M)) && $(declare -f first_at); D=$D first_at $seed $((hpa0 + 56 * M))"
+daxctl enable-device "$seed" >/dev/null 2>&1
+
+# A dense region's dax device has no tags to claim
+dense=""
+for d in "$D"/dax*; do
+	case $(readlink -f "$d") in */dax_region$rid/*) ;; *) dense=${d##*/}; break ;; esac
+done
+if [ -n "$dense" ]; then
+	check "mock-dax:claim-on-dense-region-eopnotsupp" write_fails "$D/$dense/uuid" 0 "not supported"
+else
+	skip "mock-dax:claim-on-dense-region-eopnotsupp" "no dense dax region in the mock"
+fi
+
+# The stock tools still parse the topology
+check "mock-dax:daxctl-list-parses" bash -c "daxctl list -RDM -r $rid | python3 -c 'import json, sys; r = json.load(sys.stdin); assert r[0][\"id\"] == $rid and r[0][\"devices\"], r'"
+check "mock-dax:cxl-list-parses" bash -c "cxl list -R -r $region -X | python3 -c 'import json, sys; json.load(sys.stdin)'"
+
+# Release of capacity in use waits for the dax device; destroy completes it
+echo "$(at 16*M):0x400000" >"$pd/dc_del_extent"
+released=$(stat released)
+sleep 2
+check "mock-dax:release-in-use-deferred" bash -c "$(declare -f has_extent hex dev_has at); dax=$dax pd=$pd dpa0=$dpa0; has_extent $((16 * M)) $((4 * M)) && dev_has $((16 * M)) $((4 * M))"
+check "mock-dax:destroy-device" bash -c "daxctl disable-device $dev && daxctl destroy-device $dev"
+check "mock-dax:release-completes-after-destroy" wait_for lacks_extent $((16 * M))
+check "mock-dax:device-took-it-back" bash -c "! grep -q '^$(at 16*M):' $pd/dc_accepted_extents"
+
+# Forced release while a process has the tagged device mapped
+rm -f /tmp/dax-go
+$MAP "/dev/$tagdev" $((4 * M)) hold /tmp/dax-go >/tmp/dax-map.out 2>&1 &
+pid=$!
+check "mock-dax:mapped" wait_for grep -q mapped /tmp/dax-map.out
+echo "$(at 8*M):0x400000" >"$pd/dc_force_del_extent"
+check "mock-dax:forced-release-removes-extent" wait_for lacks_extent $((8 * M))
+check "mock-dax:forced-release-kills-device" wait_for test ! -e "$D/$tagdev"
+touch /tmp/dax-go
+wait $pid
+rc=$?
+check "mock-dax:sigbus-after-revoke" test $rc = $((128 + 7))
+check "mock-dax:forced-release-device-view" bash -c "! grep -q '^$(at 8*M):' $pd/dc_accepted_extents"
+
+# Views agree: every extent of the region is what the device has accepted
+views() {
+	local h d f
+	h=$(for f in "$dax"/extent*/offset; do [ -e "$f" ] && printf '%#x:%s\n' $((dpa0 + $(cat "$f"))) "$(cat "${f%/offset}/length")"; done | sort)
+	d=$(while IFS=: read -r a l _; do [ $((a)) -ge $dpa0 ] && printf '%#x:%s\n' $((a)) "$l"; done <"$pd/dc_accepted_extents" | sort)
+	[ "$h" = "$d" ] || { echo "host: $h"; echo "device: $d"; return 1; }
+}
+check "mock-dax:views-agree" wait_for views
+check "mock-dax:no-order-errors" test "$(stat order_errors)" = 0
+check "mock-dax:no-warnings" bash -c "! dmesg | grep -E 'WARNING|BUG|Call Trace'"
+
+# Tear down: dax devices first, then the region
+for d in "$D"/dax$rid.*; do daxctl disable-device "${d##*/}" >/dev/null 2>&1; daxctl destroy-device "${d##*/}" >/dev/null 2>&1; done
+check "mock-dax:region-destroyed" $H destroy "$region"
+check "mock-dax:reload-without-dcd" reload
+done_testing
