@@ -1,0 +1,66 @@
+#!/bin/bash
+# Sparse dax region scaling under cxl_test: with N 2 MiB extents accepted
+# (one Add Capacity group), one write of N * 2 MiB to daxR.0/size carves a
+# dax device across all of them (N ranges, N mapping devices), and one
+# write of 0 gives them back, for growing N.  Run in the mock guest:
+#
+#   lab/vm mock -- /lab/bench/guest/dax-scaling.sh
+#
+# Prints one line per N: milliseconds and milliseconds per extent for the
+# carve and for the shrink.  Flat per-extent times mean linear cost.
+set -eu
+C=/sys/bus/cxl/devices
+modprobe -r cxl_test && modprobe -r cxl_mock_mem
+modprobe cxl_mock_mem dcd=1 && /lab/tests/guest/lib/load-cxl-test >/dev/null
+region=""
+for m in $C/mem*; do
+	m=${m##*/}
+	[ -d "$C/$m/dynamic_ram_1" ] || continue
+	region=$(/lab/tests/guest/lib/dc-region create "$m" 1 2>/dev/null) && break
+done
+[ -n "$region" ] || { echo "no DC region" >&2; exit 1; }
+pd=/sys/bus/platform/devices/$(basename "$(readlink -f "$C/$m/..")")
+dec=$(cat "$C/$region/target0")
+rid=${region#region}
+python3 - "$pd" "$C/$region/dax_region$rid" "$(cat "$C/$dec/dpa_resource")" "/sys/bus/dax/devices/dax$rid.0" <<'PY'
+import glob, os, sys, time
+pd, dax, dpa0, dev = sys.argv[1], sys.argv[2], int(sys.argv[3], 0), sys.argv[4]
+MB = 1 << 20
+
+def write(path, text):
+    fd = os.open(path, os.O_WRONLY)
+    os.write(fd, text.encode())
+    os.close(fd)
+
+def wait(pred):
+    while not pred():
+        time.sleep(0.002)
+
+def count():
+    return len(glob.glob(dax + "/extent*"))
+
+time.sleep(1)
+c0 = count()
+base = dpa0 + 16 * MB
+print("# N  carve_ms  carve_ms/extent  shrink_ms  shrink_ms/extent")
+for n in (8, 16, 32, 64, 112):
+    lines = ["%#x:0x200000:0:%d" % (base + 2 * MB * i, i < n - 1) for i in range(n)]
+    for i in range(0, n, 8):
+        write(pd + "/dc_inject_extent", "\n".join(lines[i:i + 8]) + "\n")
+    wait(lambda: count() == c0 + n)
+    # the pre-accepted untagged 2 MiB extent is carved too: n + 1 extents
+    t0 = time.monotonic()
+    write(dev + "/size", str(2 * MB * (n + 1)))
+    t1 = time.monotonic()
+    nmap = len(glob.glob(dev + "/mapping[0-9]*"))
+    write(dev + "/size", "0")
+    t2 = time.monotonic()
+    write(pd + "/dc_del_extent", "%#x:%#x" % (base, 2 * MB * n))
+    wait(lambda: count() == c0)
+    carve, shrink = (t1 - t0) * 1000, (t2 - t1) * 1000
+    print("%4d  %8.1f  %6.2f  %8.1f  %6.2f  (%d ranges)" %
+          (n + 1, carve, carve / (n + 1), shrink, shrink / (n + 1), nmap), flush=True)
+PY
+/lab/tests/guest/lib/dc-region destroy "$region"
+modprobe -r cxl_test && modprobe -r cxl_mock_mem && modprobe cxl_mock_mem &&
+	/lab/tests/guest/lib/load-cxl-test >/dev/null
