@@ -85,6 +85,9 @@ check "mock-dax:available-is-free-extents" test "$(avail)" = $((6 * M))
 offer "$(at 16*M):0x400000:0:1" "$(at 32*M):0x400000:0:0"
 check "mock-dax:extents-added" wait_for has_extent $((32 * M)) $((4 * M))
 check "mock-dax:available-follows-extents" test "$(avail)" = $((14 * M))
+# each extent shows in /proc/iomem by name, under the region
+iomem_has() { grep -qE "^ *$(printf '%x' $((hpa0 + $1)))-.* : extent$rid\.[0-9]+$" /proc/iomem; }
+check "mock-dax:extent-in-iomem" iomem_has $((32 * M))
 
 # By size with the stock daxctl: 6M is the 2M extent and the one at 16M
 out=$(daxctl create-device -r "$rid" -s 6M 2>&1)

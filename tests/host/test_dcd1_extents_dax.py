@@ -87,6 +87,8 @@ def run(vm, t):
     want = [(0, 32 * MiB), (64 * MiB, 32 * MiB)]
     got = wait_view(vm, region, want)
     t.check("two-extents-added", got == want, "extents %r" % got)
+    r = vm.run("grep -c ': extent%s\\.' /proc/iomem" % rid)
+    t.check("extents-in-iomem", r.out.strip() == "2", vm.run("cat /proc/iomem").out)
     r = vm.run("daxctl create-device -r %s -s 48M" % rid)
     dev = created(r.out)
     maps = vm.run("ls -d %s/%s/mapping[0-9]* | wc -l" % (D, dev)).out.strip() if dev else ""
