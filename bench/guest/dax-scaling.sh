@@ -12,13 +12,7 @@ set -eu
 C=/sys/bus/cxl/devices
 modprobe -r cxl_test && modprobe -r cxl_mock_mem
 modprobe cxl_mock_mem dcd=1 && /lab/tests/guest/lib/load-cxl-test >/dev/null
-region=""
-for m in $C/mem*; do
-	m=${m##*/}
-	[ -d "$C/$m/dynamic_ram_1" ] || continue
-	region=$(/lab/tests/guest/lib/dc-region create "$m" 1 2>/dev/null) && break
-done
-[ -n "$region" ] || { echo "no DC region" >&2; exit 1; }
+read -r m region < <(/lab/tests/guest/lib/dc-region create-any 1)
 pd=/sys/bus/platform/devices/$(basename "$(readlink -f "$C/$m/..")")
 dec=$(cat "$C/$region/target0")
 rid=${region#region}

@@ -54,14 +54,7 @@ first_at() {
 idle() { [ "$(stat pending_groups)" = 0 ]; }
 
 check "mock-dax:reload-with-dcd" reload dcd=1
-region=""
-for m in $C/mem*; do
-	m=${m##*/}
-	[ -d "$C/$m/dynamic_ram_1" ] || continue
-	region=$($H create "$m" 1 2>/tmp/dc-region.err) && break
-	region=""
-done
-if [ -z "$region" ]; then
+if ! read -r m region < <($H create-any 1 2>/tmp/dc-region.err) || [ -z "$region" ]; then
 	sed 's/^/# /' /tmp/dc-region.err
 	not_ok "mock-dax:dc-region-created"
 	done_testing

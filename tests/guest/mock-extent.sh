@@ -88,15 +88,8 @@ export C NULL_UUID PRE_TAG TAG TIMEOUT
 
 check "mock-extent:reload-with-dcd" reload dcd=1
 
-region=""
-for m in $C/mem*; do
-	m=${m##*/}
-	[ -d "$C/$m/dynamic_ram_1" ] || continue
-	region=$($H create "$m" 1 2>/tmp/dc-region.err) && break
-	region=""
-done
-sed 's/^/# /' /tmp/dc-region.err
-if [ -z "$region" ]; then
+if ! read -r m region < <($H create-any 1 2>/tmp/dc-region.err) || [ -z "$region" ]; then
+	sed 's/^/# /' /tmp/dc-region.err
 	not_ok "mock-extent:dc-region-created"
 	done_testing
 fi
