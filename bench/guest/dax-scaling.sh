@@ -17,30 +17,22 @@ pd=/sys/bus/platform/devices/$(basename "$(readlink -f "$C/$m/..")")
 dec=$(cat "$C/$region/target0")
 rid=${region#region}
 python3 - "$pd" "$C/$region/dax_region$rid" "$(cat "$C/$dec/dpa_resource")" "/sys/bus/dax/devices/dax$rid.0" <<'PY'
-import glob, os, sys, time
+import glob, sys, time
+sys.path.insert(0, "/lab/bench/guest")
+from dclib import MB, extents, offer, wait, write  # noqa: E402
 pd, dax, dpa0, dev = sys.argv[1], sys.argv[2], int(sys.argv[3], 0), sys.argv[4]
-MB = 1 << 20
 
-def write(path, text):
-    fd = os.open(path, os.O_WRONLY)
-    os.write(fd, text.encode())
-    os.close(fd)
-
-def wait(pred):
-    while not pred():
-        time.sleep(0.002)
 
 def count():
-    return len(glob.glob(dax + "/extent*"))
+    return extents(dax)
+
 
 time.sleep(1)
 c0 = count()
 base = dpa0 + 16 * MB
 print("# N  carve_ms  carve_ms/extent  shrink_ms  shrink_ms/extent")
 for n in (8, 16, 32, 64, 112):
-    lines = ["%#x:0x200000:0:%d" % (base + 2 * MB * i, i < n - 1) for i in range(n)]
-    for i in range(0, n, 8):
-        write(pd + "/dc_inject_extent", "\n".join(lines[i:i + 8]) + "\n")
+    offer(pd, base, n)
     wait(lambda: count() == c0 + n)
     # the pre-accepted untagged 2 MiB extent is carved too: n + 1 extents
     t0 = time.monotonic()

@@ -16,34 +16,26 @@ read -r m region < <(/lab/tests/guest/lib/dc-region create-any 1)
 pd=/sys/bus/platform/devices/$(basename "$(readlink -f "$C/$m/..")")
 dec=$(cat "$C/$region/target0")
 python3 - "$pd" "$C/$region/dax_region${region#region}" "$(cat "$C/$dec/dpa_resource")" <<'PY'
-import glob, os, sys, time
+import sys, time
+sys.path.insert(0, "/lab/bench/guest")
+from dclib import MB, extents, offer, wait, write  # noqa: E402
 pd, dax, dpa0 = sys.argv[1], sys.argv[2], int(sys.argv[3], 0)
-MB = 1 << 20
 
-def write(name, text):
-    fd = os.open(os.path.join(pd, name), os.O_WRONLY)
-    os.write(fd, text.encode())
-    os.close(fd)
-
-def wait(pred):
-    while not pred():
-        time.sleep(0.002)
 
 def count():
-    return len(glob.glob(dax + "/extent*"))
+    return extents(dax)
+
 
 time.sleep(1)
 c0 = count()
 base = dpa0 + 16 * MB
 print("# N  add_ms  add_ms/extent  release_ms  release_ms/extent")
 for n in (8, 16, 32, 64, 112):
-    lines = ["%#x:0x200000:0:%d" % (base + 2 * MB * i, i < n - 1) for i in range(n)]
     t0 = time.monotonic()
-    for i in range(0, n, 8):
-        write("dc_inject_extent", "\n".join(lines[i:i + 8]) + "\n")
+    offer(pd, base, n)
     wait(lambda: count() == c0 + n)
     t1 = time.monotonic()
-    write("dc_del_extent", "%#x:%#x" % (base, 2 * MB * n))
+    write(pd + "/dc_del_extent", "%#x:%#x" % (base, 2 * MB * n))
     wait(lambda: count() == c0)
     t2 = time.monotonic()
     add, rel = (t1 - t0) * 1000, (t2 - t1) * 1000
