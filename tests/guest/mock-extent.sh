@@ -245,6 +245,23 @@ echo 1 >"$pd/dc_unhold_extents"
 scenario many-pieces-whole-extent-goes "wait_for host_none_in \$((dpa0 + 0x4800000)) \$((dpa0 + 0x7000000))"
 check "mock-extent:many-pieces-one-command" test $(($(stat release_cmds) - rc0)):$(($(stat released) - rl0)) = 1:1
 
+# Ten adjacent blocks asked back, a record each, while the extent is in
+# use: they merge into one waiting piece (not ten, which would be past the
+# eight an extent keeps and take all of it), so once the user goes one
+# Release DC gives back those 20 MiB and the rest of the extent stays
+scenario adjacent-pieces-offered "offer \$(at 0x4800000):0x2800000:0:0 && wait_for host_has \$((dpa0 + 0x4800000)) 0x2800000"
+check "mock-extent:adjacent-pieces-held" bash -c "echo \$((dpa0 + 0x4800000)) > \$pd/dc_hold_extent"
+rc0=$(stat release_cmds) rl0=$(stat released)
+pieces=()
+for i in $(seq 0 9); do pieces+=("$(at $((0x4800000 + i * 0x200000))):0x200000"); done
+take_back "${pieces[@]:0:5}" && take_back "${pieces[@]:5:5}"
+scenario adjacent-pieces-wait "offer \$(at 0xf600000):0x200000:0:0 && wait_for host_has \$((dpa0 + 0xf600000)) 0x200000 &&
+	host_has \$((dpa0 + 0x4800000)) 0x2800000 && test \$(stat release_cmds) = $rc0"
+echo 1 >"$pd/dc_unhold_extents"
+scenario adjacent-pieces-merged "wait_for host_has \$((dpa0 + 0x5c00000)) 0x1400000 && host_none_in \$((dpa0 + 0x4800000)) \$((dpa0 + 0x5c00000))"
+check "mock-extent:adjacent-pieces-one-command" test $(($(stat release_cmds) - rc0)):$(($(stat released) - rl0)) = 1:1
+scenario adjacent-rest-released "take_back \$(at 0x5c00000):0x1400000 && wait_for host_none_in \$((dpa0 + 0x4800000)) \$((dpa0 + 0x7000000))"
+
 # A tagged group: one allocation, ordered by sequence
 scenario tagged-group "offer \$(at 0x6400000):0x200000:$TAG:1:1 \$(at 0x6000000):0x200000:$TAG:0:0 &&
 	wait_for host_has \$((dpa0 + 0x6000000)) 0x200000 && host_view | grep -c $TAG | grep -qx 2"
