@@ -229,34 +229,33 @@ scenario repeat-release-still-held "host_has \$((dpa0 + 0x5800000)) 0x200000"
 echo 1 >"$pd/dc_unhold_extents"
 scenario repeat-release-completes "wait_for host_lacks \$((dpa0 + 0x5800000))"
 
-# Ten disjoint blocks asked back of one extent in use: past the eight
-# pieces an extent keeps waiting, the whole extent goes once it is free
-# (one Release DC of one range), and nothing of it stays on either side
-scenario many-pieces-offered "offer \$(at 0x4800000):0x2800000:0:0 && wait_for host_has \$((dpa0 + 0x4800000)) 0x2800000"
-check "mock-extent:many-pieces-held" bash -c "echo \$((dpa0 + 0x4800000)) > \$pd/dc_hold_extent"
-rc0=$(stat release_cmds) rl0=$(stat released)
-pieces=()
-for i in $(seq 0 9); do pieces+=("$(at $((0x4800000 + i * 0x400000))):0x200000"); done
-take_back "${pieces[@]:0:5}" && take_back "${pieces[@]:5:5}"
-scenario many-pieces-wait "offer \$(at 0xf400000):0x200000:0:0 && wait_for host_has \$((dpa0 + 0xf400000)) 0x200000 &&
-	host_has \$((dpa0 + 0x4800000)) 0x2800000 && test \$(stat release_cmds) = $rc0"
-echo 1 >"$pd/dc_unhold_extents"
+# pieces_held NAME STEP MARK: a 40 MiB extent in use is asked back ten
+# 2 MiB blocks STEP apart, a record each (two bursts); once a later add
+# (at MARK) shows, the extent is still whole and no Release DC went out.
+# Then its user goes. rc0 and rl0 keep the counters from before.
+pieces_held() {
+	local name=$1 step=$2 mark=$3 i pieces=()
+	scenario "$name-offered" "offer \$(at 0x4800000):0x2800000:0:0 && wait_for host_has \$((dpa0 + 0x4800000)) 0x2800000"
+	check "mock-extent:$name-held" bash -c "echo \$((dpa0 + 0x4800000)) > \$pd/dc_hold_extent"
+	rc0=$(stat release_cmds) rl0=$(stat released)
+	for i in $(seq 0 9); do pieces+=("$(at $((0x4800000 + i * step))):0x200000"); done
+	take_back "${pieces[@]:0:5}" && take_back "${pieces[@]:5:5}"
+	scenario "$name-wait" "offer \$(at $mark):0x200000:0:0 && wait_for host_has \$((dpa0 + $mark)) 0x200000 &&
+		host_has \$((dpa0 + 0x4800000)) 0x2800000 && test \$(stat release_cmds) = $rc0"
+	echo 1 >"$pd/dc_unhold_extents"
+}
+
+# Ten disjoint blocks: past the eight pieces an extent keeps waiting, the
+# whole extent goes once it is free (one Release DC of one range), and
+# nothing of it stays on either side
+pieces_held many-pieces 0x400000 0xf400000
 scenario many-pieces-whole-extent-goes "wait_for host_none_in \$((dpa0 + 0x4800000)) \$((dpa0 + 0x7000000))"
 check "mock-extent:many-pieces-one-command" test $(($(stat release_cmds) - rc0)):$(($(stat released) - rl0)) = 1:1
 
-# Ten adjacent blocks asked back, a record each, while the extent is in
-# use: they merge into one waiting piece (not ten, which would be past the
-# eight an extent keeps and take all of it), so once the user goes one
+# Ten adjacent blocks: they merge into one waiting piece (not ten, which
+# would be past the eight an extent keeps and take all of it), so one
 # Release DC gives back those 20 MiB and the rest of the extent stays
-scenario adjacent-pieces-offered "offer \$(at 0x4800000):0x2800000:0:0 && wait_for host_has \$((dpa0 + 0x4800000)) 0x2800000"
-check "mock-extent:adjacent-pieces-held" bash -c "echo \$((dpa0 + 0x4800000)) > \$pd/dc_hold_extent"
-rc0=$(stat release_cmds) rl0=$(stat released)
-pieces=()
-for i in $(seq 0 9); do pieces+=("$(at $((0x4800000 + i * 0x200000))):0x200000"); done
-take_back "${pieces[@]:0:5}" && take_back "${pieces[@]:5:5}"
-scenario adjacent-pieces-wait "offer \$(at 0xf600000):0x200000:0:0 && wait_for host_has \$((dpa0 + 0xf600000)) 0x200000 &&
-	host_has \$((dpa0 + 0x4800000)) 0x2800000 && test \$(stat release_cmds) = $rc0"
-echo 1 >"$pd/dc_unhold_extents"
+pieces_held adjacent-pieces 0x200000 0xf600000
 scenario adjacent-pieces-merged "wait_for host_has \$((dpa0 + 0x5c00000)) 0x1400000 && host_none_in \$((dpa0 + 0x4800000)) \$((dpa0 + 0x5c00000))"
 check "mock-extent:adjacent-pieces-one-command" test $(($(stat release_cmds) - rc0)):$(($(stat released) - rl0)) = 1:1
 scenario adjacent-rest-released "take_back \$(at 0x5c00000):0x1400000 && wait_for host_none_in \$((dpa0 + 0x4800000)) \$((dpa0 + 0x7000000))"
