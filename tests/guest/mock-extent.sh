@@ -146,10 +146,12 @@ scenario release-free "echo \$(at 0x1000000):0x200000 > \$pd/dc_del_extent && wa
 check "mock-extent:release-free-sent" test $(($(stat released) - rel)) = 1
 
 # Release of capacity in use: waits for the user, then completes by itself
-echo $((dpa0 + 0x2000000)) >"$pd/dc_hold_extent"
+# (positive evidence that the engine took the release: a later add shows)
+check "mock-extent:release-in-use-held" bash -c "echo \$((dpa0 + 0x2000000)) > \$pd/dc_hold_extent"
+rc0=$(stat release_cmds)
 echo "$(at 0x2000000):0x200000" >"$pd/dc_del_extent"
-sleep 1
-scenario release-in-use-deferred "host_has \$((dpa0 + 0x2000000)) 0x200000"
+scenario release-in-use-deferred "offer \$(at 0x1000000):0x200000:0:0 && wait_for host_has \$((dpa0 + 0x1000000)) 0x200000 &&
+	host_has \$((dpa0 + 0x2000000)) 0x200000 && test \$(stat release_cmds) = $rc0"
 echo 1 >"$pd/dc_unhold_extents"
 scenario release-in-use-completes "wait_for host_lacks \$((dpa0 + 0x2000000))"
 
@@ -187,6 +189,16 @@ scenario tag-release-waits-for-user "offer \$(at 0x5800000):0x200000:0:0 && wait
 echo 1 >"$pd/dc_unhold_extents"
 scenario tag-release-completes "wait_for host_lacks \$((dpa0 + 0x5000000)) && host_lacks \$((dpa0 + 0x5400000))"
 check "mock-extent:tag-deferred-release-one-command" test $(($(stat release_cmds) - rc0)) = 1
+
+# A forced release chained the same way takes both at once, held or not,
+# and the host sends nothing for it
+scenario tag-of-two-for-force "offer \$(at 0x5000000):0x200000:$TAG2:1:0 \$(at 0x5400000):0x200000:$TAG2:0:1 &&
+	wait_for host_has \$((dpa0 + 0x5400000)) 0x200000"
+check "mock-extent:forced-tag-member-held" bash -c "echo \$((dpa0 + 0x5000000)) > \$pd/dc_hold_extent"
+rc0=$(stat release_cmds)
+scenario forced-chain-takes-tag "write_burst dc_force_del_extent \$(at 0x5000000):0x200000:$TAG2:1 \$(at 0x5400000):0x200000:$TAG2:0 &&
+	wait_for host_none_in \$((dpa0 + 0x5000000)) \$((dpa0 + 0x5800000)) && test \$(stat release_cmds) = $rc0"
+echo 1 >"$pd/dc_unhold_extents"
 
 # Device-driven memory is bounded: 4000 Release records for one extent in
 # use keep one deferred request. What stays allocated is counted from the
