@@ -38,7 +38,9 @@ SPLATS = re.compile(
     r"ODEBUG|list_add corruption|list_del corruption|"
     r"sleeping function called from invalid context|"
     r"INFO: task .* blocked for more than|detected stalls|self-detected stall|"
-    r"soft lockup|kmemleak: .*disabled|Kernel memory leak detector disabled)")
+    r"soft lockup|hard LOCKUP|workqueue lockup|"
+    r"invoked oom-killer|Out of memory|page allocation failure|"
+    r"kmemleak: .*disabled|Kernel memory leak detector disabled)")
 
 TOPOLOGIES = ("mock", "dcd1", "dcd2")
 
