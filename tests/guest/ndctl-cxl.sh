@@ -23,10 +23,8 @@ while read -r t; do
 	SKIP) skip "$name" "$(jq -r '.stdout // ""' <<<"$t" | grep -v '^\s*$' | tail -n 1)" ;;
 	*)
 		out=$(jq -r '(.stdout // "") + (.stderr // "")' <<<"$t")
-		known=$(while IFS='|' read -r kt kline kwhy; do
-			case "$kt" in ''|'#'*) continue ;; esac
-			[ "ndctl:$kt" = "$name" ] && grep -qxF "$kline" <<<"$out" && echo "$kwhy"
-		done </lab/tests/ndctl-known-failures)
+		known=$(/lab/tests/guest/lib/ndctl-known "${name#ndctl:}" /opt/ndctl/src/test \
+			/lab/tests/ndctl-known-failures <<<"$out")
 		if [ -n "$known" ]; then
 			skip "$name" "known base failure: $known"
 		else
