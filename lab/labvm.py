@@ -38,7 +38,7 @@ SPLATS = re.compile(
     r"ODEBUG|list_add corruption|list_del corruption|"
     r"sleeping function called from invalid context|"
     r"INFO: task .* blocked for more than|detected stalls|self-detected stall|"
-    r"soft lockup|hard LOCKUP|workqueue lockup|"
+    r"soft lockup|workqueue lockup|"
     r"invoked oom-killer|Out of memory|page allocation failure|"
     r"kmemleak: .*disabled|Kernel memory leak detector disabled)")
 
