@@ -1,13 +1,13 @@
 #!/bin/bash
 # ndctl's own cxl test suite (ndctl 81 plus ndctl/series) against cxl_test,
 # one result line a test; a skipped test carries its reason (the last line
-# it printed).
+# it printed).  Arguments, if any, name the tests to run (a focused run).
 . /lab/tests/guest/lib/ktap.sh
 b=/opt/ndctl/build
 # Each test loads cxl_test itself.
 modprobe -r cxl_test 2>/dev/null
 PYTHONUNBUFFERED=1 meson test -C "$b" --suite cxl --no-rebuild --num-processes 1 \
-	--timeout-multiplier 10 2>&1 | tee /tmp/meson-test.out |
+	--timeout-multiplier 10 "$@" 2>&1 | tee /tmp/meson-test.out |
 	sed -u -n '/^ *[0-9]*\/[0-9]* *ndctl:cxl/{s/^ *\([0-9]*\/[0-9]*\) *ndctl:cxl *\/ */# progress: ndctl \1 /;s/  */ /g;p}'
 
 cp "$b/meson-logs/testlog.txt" /out/ndctl-testlog.txt 2>/dev/null
