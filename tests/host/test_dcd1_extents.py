@@ -52,6 +52,17 @@ def create(vm, t, name, mem, n):
     return r.out.strip().splitlines()[-1]
 
 
+def dcd0_region(vm, t):
+    """dcd0's memdev and a new region over its first DC partition, the
+    kernel log cleared; (None, None) when either is missing."""
+    mems = dcdlib.by_serial(dcdlib.memdevs(vm))
+    dcd0 = mems.get(dcdlib.SERIALS["dcd0"])
+    if not t.check("memdev-found", dcd0, "%r" % mems):
+        return None, None
+    vm.run("dmesg -C")
+    return dcd0, create(vm, t, "region-created", dcd0["memdev"], 1)
+
+
 def device_view(vm, bdf):
     """The device's accepted extents, read with cxl_pci unbound."""
     vm.run("echo %s > /sys/bus/pci/drivers/cxl_pci/unbind" % bdf)

@@ -27,7 +27,7 @@ D = "/sys/bus/dax/devices"
 MiB = dcdlib.MiB
 
 # extents_test's helpers: the host's view of the region, the device's
-from test_dcd1_extents import host_view, wait_view, create, device_view  # noqa: E402
+from test_dcd1_extents import host_view, wait_view, device_view, dcd0_region  # noqa: E402
 
 
 def dax_devices(vm, rid):
@@ -72,12 +72,7 @@ def let_go(vm, tag):
 
 
 def run(vm, t):
-    mems = dcdlib.by_serial(dcdlib.memdevs(vm))
-    dcd0 = mems.get(dcdlib.SERIALS["dcd0"])
-    if not t.check("memdev-found", dcd0, "%r" % mems):
-        return
-    vm.run("dmesg -C")
-    region = create(vm, t, "region-created", dcd0["memdev"], 1)
+    dcd0, region = dcd0_region(vm, t)
     if not region:
         return
     rid = region[len("region"):]

@@ -28,7 +28,7 @@ import dcdlib
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "lab"))
 import qmp  # noqa: E402
 
-from test_dcd1_extents import wait_view, create, device_view  # noqa: E402
+from test_dcd1_extents import wait_view, device_view, dcd0_region  # noqa: E402
 from test_dcd1_extents_dax import created  # noqa: E402
 
 TOPOLOGY = "dcd1"
@@ -78,17 +78,12 @@ def online_stuck(vm, t, rid, name):
 
 
 def run(vm, t):
-    mems = dcdlib.by_serial(dcdlib.memdevs(vm))
-    dcd0 = mems.get(dcdlib.SERIALS["dcd0"])
-    if not t.check("memdev-found", dcd0, "%r" % mems):
+    dcd0, region = dcd0_region(vm, t)
+    if not region:
         return
-    vm.run("dmesg -C")
     r = vm.run("echo 'file extent.c +p' > /proc/dynamic_debug/control && "
                "grep -c 'extent.c:[0-9]* .*=p ' /proc/dynamic_debug/control")
     if not t.check("engine-debug-on", r.rc == 0 and int(r.out or 0) > 0, r.out):
-        return
-    region = create(vm, t, "region-created", dcd0["memdev"], 1)
-    if not region:
         return
     rid = region[len("region"):]
 
