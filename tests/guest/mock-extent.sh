@@ -55,6 +55,8 @@ dev_view() {
 	done <"$pd/dc_accepted_extents" | sort
 }
 stat() { awk -v k="$1" '$1 == k { print $2 }' "$pd/dc_stats"; }
+# stat_is KEY VALUE: a counter of dc_stats has that value (for wait_for)
+stat_is() { [ "$(stat "$1")" = "$2" ]; }
 # wait_for CMD...: poll CMD for up to 60 s (the engine is a work item)
 wait_for() {
 	local i
@@ -63,6 +65,7 @@ wait_for() {
 }
 idle() { [ "$(stat pending_groups)" = 0 ]; }
 host_has() { host_view | grep -q "^$(hex "$1"):$(hex "$2"):"; }
+host_count_is() { [ "$(host_view | wc -l)" = "$1" ]; }
 host_lacks() { ! host_view | grep -q "^$(hex "$1"):"; }
 # host_none_in START END: the host shows no extent starting in [START, END)
 host_none_in() {
@@ -102,7 +105,7 @@ scenario() {	# scenario NAME CMD...: run the steps, then the views must agree
 	shift
 	check "mock-extent:$name" bash -c "$(declare -f); ( $* ) && same"
 }
-export -f hex host_view dev_view stat wait_for idle host_has host_lacks host_none_in same write_burst offer take_back at messages said
+export -f hex host_view dev_view stat stat_is wait_for idle host_has host_count_is host_lacks host_none_in same write_burst offer take_back at messages said
 export C NULL_UUID PRE_TAG TAG TIMEOUT
 
 check "mock-extent:reload-with-dcd" reload dcd=1
@@ -283,7 +286,7 @@ echo $((dpa0 + 0x6000000)) >"$pd/dc_hold_extent"
 scenario forced-release-in-use "echo \$(at 0x6000000):0x200000 > \$pd/dc_force_del_extent && wait_for host_lacks \$((dpa0 + 0x6000000))"
 echo 1 >"$pd/dc_unhold_extents"
 
-# A group that never closes is rejected after the timeout, not before
+# A group not closed in time is rejected after the timeout, not before
 # (measured from before the offer: a debug guest is slow to fork)
 dmesg -C
 echo 8 >$TIMEOUT
@@ -293,7 +296,47 @@ took=$((SECONDS - start))
 echo "# rejected after ${took}s"
 check "mock-extent:open-group-waited-for-timeout" test "$took" -ge 7
 check "mock-extent:timeout-said-once" test "$(messages 'not closed in time')" = 1
+# Its closing record, when it comes, is that group's tail: no response
+r0=$(stat responses)
+echo "0 0 $(at 0x7200000) 0x200000 0" >"$pd/dc_inject"
+scenario open-group-late-close-ignored "wait_for said 1 'answered when it timed out' && stat_is responses $r0"
 echo 20 >$TIMEOUT
+
+# The closing record of a group comes after the host timed the group out
+# (the device logs it late): the host answered the group once, when it
+# timed out, and takes the late record as its tail, not as a new group (a
+# second response would answer the device's next group)
+dmesg -C
+echo 5 >$TIMEOUT
+r0=$(stat responses)
+check "mock-extent:late-tail-log-held" bash -c "echo 1 > \$pd/dc_log_hold"
+scenario late-tail-group-timed-out "offer \$(at 0x7400000):0x200000:0:1 \$(at 0x7600000):0x200000:0:0 &&
+	wait_for stat_is responses $((r0 + 1)) && stat_is held 1"
+check "mock-extent:late-tail-logged" bash -c "echo -1 > \$pd/dc_log_hold"
+scenario late-tail-not-a-group "wait_for said 1 'answered when it timed out' && stat_is responses $((r0 + 1)) &&
+	host_lacks \$((dpa0 + 0x7400000)) && host_lacks \$((dpa0 + 0x7600000))"
+echo 20 >$TIMEOUT
+
+# The host's queue is full: what the host has not taken stays in the
+# device log, its back-pressure, so no group goes unanswered. The engine
+# waits in an Add DC Response while 4104 one-extent groups are offered,
+# eight a write (the device log holds eight): the last eight stay in the
+# log until the engine has room, then all 4105 groups are answered.
+dmesg -C
+r0=$(stat responses) s0=$(stat stalled)
+check "mock-extent:queue-full-engine-stalled" bash -c "echo 1 > \$pd/dc_stall_response && offer \$(at 0x7800000):0x200000:0:0 &&
+	wait_for stat_is stalled $((s0 + 1))"
+check "mock-extent:queue-full-offered" python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+burst = ((sys.argv[2] + "\n") * 8).encode()
+for _ in range(513):
+	assert os.write(fd, burst) == len(burst)
+' "$pd/dc_inject_extent" "$(at 0x7800000):0x200000:0:0"
+check "mock-extent:queue-full-records-stay-in-device-log" test "$(stat log_records)" = 8
+echo 0 >"$pd/dc_stall_response"
+scenario queue-full-all-answered "wait_for idle && stat_is responses $((r0 + 4105)) && host_has \$((dpa0 + 0x7800000)) 0x200000"
+check "mock-extent:queue-full-nothing-lost" test "$(messages 'events lost')" = 0
 
 # Ten records at once: the log keeps eight, the closing record is lost
 lines=()
@@ -310,7 +353,7 @@ for i in $(seq 0 49); do lines+=("$(at $((0x9000000 + i * 0x200000))):0x200000:0
 ok_paged=1
 for i in $(seq 0 8 49); do offer "${lines[@]:i:8}" || ok_paged=0; done
 check "mock-extent:large-group-offered" test $ok_paged = 1
-scenario large-group-paged "wait_for test \$(host_view | wc -l) = $((n0 + 50))"
+scenario large-group-paged "wait_for host_count_is $((n0 + 50))"
 check "mock-extent:large-group-two-pages" test $(($(stat responses) - r0)) = 2
 
 # Region destroy: extents go from the host, the device keeps them
@@ -326,7 +369,7 @@ echo 1 >"$pd/dc_list_churn"
 if region=$($H create "$m" 1); then
 	geometry
 	export dax dpa0 dpa_end
-	scenario existing-extents-list-changes "wait_for test \$(host_view | wc -l) = $(echo "$before" | wc -l)"
+	scenario existing-extents-list-changes "wait_for host_count_is $(echo "$before" | wc -l)"
 	check "mock-extent:list-read-no-bogus-extent" bash -c "! dmesg | grep -q 'listed DC extent'"
 	scenario open-group-closes-after-read "offer \$(at 0xe200000):0x200000:0:0 && wait_for host_has \$((dpa0 + 0xe200000)) 0x200000 && host_has \$((dpa0 + 0xe000000)) 0x200000"
 else
@@ -336,7 +379,7 @@ fi
 # Region driver unbind/rebind with extents present
 n=$(host_view | wc -l)
 check "mock-extent:unbind-removes-extents" bash -c "echo $region > /sys/bus/cxl/drivers/cxl_region/unbind && ! ls $dax/extent* 2>/dev/null"
-scenario rebind-finds-extents "echo $region > /sys/bus/cxl/drivers/cxl_region/bind && wait_for test \$(host_view | wc -l) = $n"
+scenario rebind-finds-extents "echo $region > /sys/bus/cxl/drivers/cxl_region/bind && wait_for host_count_is $n"
 
 check "mock-extent:region-destroyed" $H destroy "$region"
 check "mock-extent:reload-without-dcd" reload
