@@ -63,6 +63,13 @@ wait_for() {
 	for i in $(seq 300); do "$@" && return 0; sleep 0.2; done
 	return 1
 }
+# wait_long CMD...: the same for up to 5 minutes (thousands of groups
+# under a debug kernel)
+wait_long() {
+	local i
+	for i in $(seq 1500); do "$@" && return 0; sleep 0.2; done
+	return 1
+}
 idle() { [ "$(stat pending_groups)" = 0 ]; }
 host_has() { host_view | grep -q "^$(hex "$1"):$(hex "$2"):"; }
 host_count_is() { [ "$(host_view | wc -l)" = "$1" ]; }
@@ -105,7 +112,7 @@ scenario() {	# scenario NAME CMD...: run the steps, then the views must agree
 	shift
 	check "mock-extent:$name" bash -c "$(declare -f); ( $* ) && same"
 }
-export -f hex host_view dev_view stat stat_is wait_for idle host_has host_count_is host_lacks host_none_in same write_burst offer take_back at messages said
+export -f hex host_view dev_view stat stat_is wait_for wait_long idle host_has host_count_is host_lacks host_none_in same write_burst offer take_back at messages said
 export C NULL_UUID PRE_TAG TAG TIMEOUT
 
 check "mock-extent:reload-with-dcd" reload dcd=1
@@ -307,7 +314,7 @@ echo 20 >$TIMEOUT
 # timed out, and takes the late record as its tail, not as a new group (a
 # second response would answer the device's next group)
 dmesg -C
-echo 5 >$TIMEOUT
+echo 10 >$TIMEOUT
 r0=$(stat responses)
 check "mock-extent:late-tail-log-held" bash -c "echo 1 > \$pd/dc_log_hold"
 scenario late-tail-group-timed-out "offer \$(at 0x7400000):0x200000:0:1 \$(at 0x7600000):0x200000:0:0 &&
@@ -335,7 +342,7 @@ for _ in range(513):
 ' "$pd/dc_inject_extent" "$(at 0x7800000):0x200000:0:0"
 check "mock-extent:queue-full-records-stay-in-device-log" test "$(stat log_records)" = 8
 echo 0 >"$pd/dc_stall_response"
-scenario queue-full-all-answered "wait_for idle && stat_is responses $((r0 + 4105)) && host_has \$((dpa0 + 0x7800000)) 0x200000"
+scenario queue-full-all-answered "wait_long idle && stat_is responses $((r0 + 4105)) && host_has \$((dpa0 + 0x7800000)) 0x200000"
 check "mock-extent:queue-full-nothing-lost" test "$(messages 'events lost')" = 0
 
 # Ten records at once: the log keeps eight, the closing record is lost
