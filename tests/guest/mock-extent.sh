@@ -364,6 +364,101 @@ for i in $(seq 0 8 49); do offer "${lines[@]:i:8}" || ok_paged=0; done
 check "mock-extent:large-group-offered" test $ok_paged = 1
 scenario large-group-paged "wait_for host_count_is $((n0 + 50))"
 check "mock-extent:large-group-two-pages" test $(($(stat responses) - r0)) = 2
+# ... given back, so that the device's list fits the page of
+# dc_accepted_extents (a longer list fails to read)
+lines=()
+for i in $(seq 0 49); do lines+=("$(at $((0x9000000 + i * 0x200000))):0x200000"); done
+for i in $(seq 0 8 49); do take_back "${lines[@]:i:8}"; done
+scenario large-group-released "wait_for host_none_in \$((dpa0 + 0x9000000)) \$((dpa0 + 0xf400000))"
+
+# Mailbox faults (dc_mbox_fault: the next command of an opcode fails),
+# in 0x8000000-0x9000000 (free since overflow-lost-closing).
+# The device asks for an Add DC Response again (Busy): it goes again a
+# second later, and the group after it waits (its response would have
+# answered the first group: an order error). It was: an empty response
+# went instead and rejected the group.
+fault() { echo "$1" >"$pd/dc_mbox_fault"; }
+export -f fault
+f0=$(stat faults)
+scenario response-busy-sent-again "fault '4802 busy' && offer \$(at 0x8000000):0x200000:0:0 \$(at 0x8200000):0x200000:0:0 &&
+	wait_for host_has \$((dpa0 + 0x8200000)) 0x200000 && host_has \$((dpa0 + 0x8000000)) 0x200000 && idle &&
+	stat_is faults $((f0 + 1))"
+
+# The device took an Add DC Response whose completion the host never saw
+# (a mailbox timeout): its extent list shows the extent, so no second
+# response goes (it went, and answered the next group of the burst)
+f0=$(stat faults)
+scenario response-lost-not-sent-again "fault '4802 lost' && offer \$(at 0x8400000):0x200000:0:0 \$(at 0x8600000):0x200000:0:0 &&
+	wait_for host_has \$((dpa0 + 0x8600000)) 0x200000 && host_has \$((dpa0 + 0x8400000)) 0x200000 && idle &&
+	stat_is faults $((f0 + 1))"
+
+# An empty response (a group the host rejects whole: misaligned) whose
+# completion was lost cannot be looked up: not sent again, as a second
+# one would reject the group after it
+f0=$(stat faults)
+scenario empty-response-lost-not-sent-again "fault '4802 lost' && offer \$(at 0x8900000):0x200000:0:0 \$(at 0x8a00000):0x200000:0:0 &&
+	wait_for host_has \$((dpa0 + 0x8a00000)) 0x200000 && idle && stat_is faults $((f0 + 1))"
+
+# An empty response the device asks for again goes again, so the
+# device's group is closed (it was not sent again: the group stayed open)
+f0=$(stat faults)
+scenario empty-response-busy-sent-again "fault '4802 retry' && offer \$(at 0x8b00000):0x200000:0:0 &&
+	wait_for stat_is faults $((f0 + 1)) && wait_for idle && host_lacks \$((dpa0 + 0x8b00000))"
+
+# A response the device refuses (Invalid Input) and did not take is not
+# sent again: an empty one rejects the group
+f0=$(stat faults) r0=$(stat responses)
+scenario response-refused-group-rejected "fault '4802 invalid' && offer \$(at 0x8c00000):0x200000:0:0 &&
+	wait_for idle && host_lacks \$((dpa0 + 0x8c00000)) && stat_is faults $((f0 + 1)) && stat_is responses $((r0 + 1))"
+
+# The device asks for a Release DC again (Busy): it goes again, and the
+# capacity with it (it was shown again, and the device's request dropped)
+f0=$(stat faults) rc0=$(stat release_cmds)
+scenario release-busy-sent-again "fault '4803 busy' && take_back \$(at 0x8000000):0x200000 &&
+	wait_for stat_is release_cmds $((rc0 + 1)) && wait_for host_lacks \$((dpa0 + 0x8000000)) && stat_is faults $((f0 + 1))"
+
+# A Release DC the device ran but whose completion was lost, while the
+# extent list cannot be read: the capacity is not shown again (the device
+# took it; it was shown again, and kept); the list is read before the
+# release would go again, shows it gone, and nothing goes again
+f0=$(stat faults) rc0=$(stat release_cmds) l0=$(stat list_reads)
+scenario release-lost-list-unreadable "fault '4803 lost' && fault '4801 busy' && take_back \$(at 0x8200000):0x200000 &&
+	wait_for stat_is list_reads $((l0 + 1)) && host_lacks \$((dpa0 + 0x8200000)) &&
+	stat_is faults $((f0 + 2)) && stat_is release_cmds $((rc0 + 1))"
+# ... and forgot it: offered again, it is accepted (not "overlaps")
+scenario release-lost-capacity-forgotten "offer \$(at 0x8200000):0x200000:0:0 && wait_for host_has \$((dpa0 + 0x8200000)) 0x200000"
+
+# A Release DC the device refuses (Invalid Input): the host keeps the
+# capacity, shown again, and says so
+scenario release-refused-kept "fault '4803 invalid' && take_back \$(at 0x8400000):0x200000 &&
+	wait_for said 1 'its release was refused by the device' && host_has \$((dpa0 + 0x8400000)) 0x200000"
+
+# A Release DC the device asks for again six times: five tries, then the
+# host keeps the capacity (the device may ask again)
+f0=$(stat faults)
+scenario release-retried-then-kept "fault '4803 busy 6' && take_back \$(at 0x8600000):0x200000 &&
+	wait_for said 1 'its release failed too often' && host_has \$((dpa0 + 0x8600000)) 0x200000 && stat_is faults $((f0 + 6))"
+
+# Region Configuration Updated is acted on in the order the records came:
+# a group of three logged before the device lowered its extent count to
+# two is judged by the count it was offered under (the count was re-read
+# as the drain read the record, before the group was judged: it was
+# rejected as larger than the device can offer)
+s0=$(stat stalled)
+check "mock-extent:config-update-engine-stalled" bash -c "echo 1 > \$pd/dc_stall_response && offer \$(at 0x7000000):0x200000:0:0 &&
+	wait_for stat_is stalled $((s0 + 1))"
+offer "$(at 0x7200000):0x200000:0:1" "$(at 0x7400000):0x200000:0:1" "$(at 0x7600000):0x200000:0:0"
+echo 2 >"$pd/dc_total_extents"
+echo "3 0 0 0 0" >"$pd/dc_inject"
+echo 0 >"$pd/dc_stall_response"
+scenario config-update-in-order "wait_for idle && wait_for host_has \$((dpa0 + 0x7600000)) 0x200000 &&
+	host_has \$((dpa0 + 0x7200000)) 0x200000 && host_has \$((dpa0 + 0x7400000)) 0x200000 && host_has \$((dpa0 + 0x7000000)) 0x200000"
+# ... the group after it by the new count, and after the next by that
+scenario config-update-applies-after "offer \$(at 0x7a00000):0x200000:0:1 \$(at 0x7c00000):0x200000:0:1 \$(at 0x7e00000):0x200000:0:0 &&
+	wait_for idle && host_none_in \$((dpa0 + 0x7a00000)) \$((dpa0 + 0x8000000))"
+scenario config-update-restored "echo 512 > \$pd/dc_total_extents && echo '3 0 0 0 0' > \$pd/dc_inject &&
+	offer \$(at 0x7a00000):0x200000:0:1 \$(at 0x7c00000):0x200000:0:1 \$(at 0x7e00000):0x200000:0:0 &&
+	wait_for host_has \$((dpa0 + 0x7e00000)) 0x200000 && host_has \$((dpa0 + 0x7a00000)) 0x200000"
 
 # Region destroy: extents go from the host, the device keeps them
 before=$(dev_view)
