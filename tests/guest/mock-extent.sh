@@ -439,6 +439,36 @@ f0=$(stat faults)
 scenario release-retried-then-kept "fault '4803 busy 6' && take_back \$(at 0x8600000):0x200000 &&
 	wait_for said 1 'its release failed too often' && host_has \$((dpa0 + 0x8600000)) 0x200000 && stat_is faults $((f0 + 6))"
 
+# A response of two pages (43 extents, 42 to a page) whose first page,
+# with More set, the device took but whose completion was lost: the
+# group is closed with an empty page, and the host shows what the
+# device's list shows, the first page (it was sent again: the device
+# refused it, as its extents were accepted already)
+paged() {	# paged BASE: the 43 lines of a two-page group at BASE
+	local i
+	for i in $(seq 0 42); do echo "$(at $(($1 + i * 0x200000))):0x200000:0:$((i < 42))"; done
+}
+given_back() {	# given_back BASE: the 43 extents of paged BASE released
+	local i l=()
+	for i in $(seq 0 42); do l+=("$(at $(($1 + i * 0x200000))):0x200000"); done
+	for i in $(seq 0 8 42); do take_back "${l[@]:i:8}"; done
+}
+export -f paged given_back
+f0=$(stat faults) r0=$(stat responses) n0=$(host_view | wc -l)
+scenario paged-response-lost-group-closed "fault '4802 lost' && mapfile -t l < <(paged 0x9000000) &&
+	for i in 0 8 16 24 32 40; do offer \"\${l[@]:i:8}\"; done &&
+	wait_for host_count_is $((n0 + 42)) && wait_for idle && host_lacks \$((dpa0 + 0x9000000 + 42 * 0x200000)) &&
+	stat_is faults $((f0 + 1)) && stat_is responses $((r0 + 2))"
+scenario paged-response-lost-given-back "given_back 0x9000000 && wait_for host_none_in \$((dpa0 + 0x9000000)) \$((dpa0 + 0xe600000))"
+# ... and whose first page the device refused: the group is closed with
+# an empty page and nothing is accepted (the second page, sent on its
+# own, would have been)
+f0=$(stat faults) r0=$(stat responses)
+scenario paged-response-refused-group-closed "fault '4802 invalid' && mapfile -t l < <(paged 0x9000000) &&
+	for i in 0 8 16 24 32 40; do offer \"\${l[@]:i:8}\"; done &&
+	wait_for stat_is faults $((f0 + 1)) && wait_for idle && host_none_in \$((dpa0 + 0x9000000)) \$((dpa0 + 0xe600000)) &&
+	stat_is responses $((r0 + 1))"
+
 # Region Configuration Updated is acted on in the order the records came:
 # a group of three logged before the device lowered its extent count to
 # two is judged by the count it was offered under (the count was re-read
