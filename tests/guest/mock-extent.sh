@@ -510,7 +510,11 @@ if region=$($H create "$m" 1); then
 	export dax dpa0 dpa_end
 	scenario existing-extents-list-changes "wait_for host_count_is $(echo "$before" | wc -l)"
 	check "mock-extent:list-read-no-bogus-extent" bash -c "! dmesg | grep -q 'listed DC extent'"
+	# (a debug guest takes longer than the group timeout to create the
+	# region: the group was rejected as not closed in time)
+	echo 60 >"$TIMEOUT"
 	scenario open-group-closes-after-read "offer \$(at 0xe200000):0x200000:0:0 && wait_for host_has \$((dpa0 + 0xe200000)) 0x200000 && host_has \$((dpa0 + 0xe000000)) 0x200000"
+	echo 20 >"$TIMEOUT"
 else
 	not_ok "mock-extent:existing-extents-list-changes"
 fi
@@ -521,5 +525,35 @@ check "mock-extent:unbind-removes-extents" bash -c "echo $region > /sys/bus/cxl/
 scenario rebind-finds-extents "echo $region > /sys/bus/cxl/drivers/cxl_region/bind && wait_for host_count_is $n"
 
 check "mock-extent:region-destroyed" $H destroy "$region"
+
+# The driver stops (the mock's driver unbound; the device keeps its log
+# and groups, as a real one does). What the host read from the device's
+# log and had not acted on is answered, in order: a response the device
+# asked for again (Busy) and a group queued behind it. It was: both
+# dropped, and both groups left open on the device (the next driver's
+# first response would have answered the older one).
+mdrv=/sys/bus/platform/drivers/cxl_mock_mem
+pdn=$(basename "$pd")
+export mdrv pdn
+rebind() { echo "$pdn" >"$mdrv/bind" && wait_for test -e "$pd/dc_stats"; }
+export -f rebind
+r0=$(stat responses) f0=$(stat faults)
+check "mock-extent:stop-response-waits" bash -c "fault '4802 busy 3' && offer \$(at 0x1000000):0x200000:0:0 &&
+	offer \$(at 0x1200000):0x200000:0:0 && wait_for stat_is faults $((f0 + 1)) && stat_is pending_groups 2"
+check "mock-extent:stop-acts-on-queued" bash -c "echo $pdn >$mdrv/unbind && said 1 'records acted on as the driver stops'"
+check "mock-extent:stop-rebound" rebind
+check "mock-extent:stop-every-group-answered" bash -c "idle && stat_is responses $((r0 + 2)) && stat_is order_errors 0 ||
+	{ grep -E 'responses|pending' $pd/dc_stats; false; }"
+# A group still open when the driver stops is left to the next driver,
+# which answers it once when its rest comes (a response at the stop and
+# one for the rest would answer the device's next group too)
+r0=$(stat responses)
+check "mock-extent:stop-open-group-tail-held" bash -c "echo 1 >\$pd/dc_log_hold && offer \$(at 0x1400000):0x200000:0:1 \$(at 0x1600000):0x200000:0:0 &&
+	stat_is held 1"
+check "mock-extent:stop-open-group-left" bash -c "echo $pdn >$mdrv/unbind && said 1 'still open as the driver stops'"
+check "mock-extent:stop-open-group-rebound" bash -c "rebind || { echo $pdn >$mdrv/unbind; rebind; }"
+check "mock-extent:stop-open-group-unanswered" bash -c "stat_is pending_groups 1 && stat_is responses $r0"
+check "mock-extent:stop-open-group-answered-once" bash -c "echo -1 >\$pd/dc_log_hold && wait_for idle && stat_is responses $((r0 + 1)) &&
+	stat_is order_errors 0"
 check "mock-extent:reload-without-dcd" reload
 done_testing
