@@ -536,24 +536,46 @@ mdrv=/sys/bus/platform/drivers/cxl_mock_mem
 pdn=$(basename "$pd")
 export mdrv pdn
 rebind() { echo "$pdn" >"$mdrv/bind" && wait_for test -e "$pd/dc_stats"; }
-export -f rebind
-r0=$(stat responses) f0=$(stat faults)
-check "mock-extent:stop-response-waits" bash -c "fault '4802 busy 3' && offer \$(at 0x1000000):0x200000:0:0 &&
-	offer \$(at 0x1200000):0x200000:0:0 && wait_for stat_is faults $((f0 + 1)) && stat_is pending_groups 2"
-check "mock-extent:stop-acts-on-queued" bash -c "echo $pdn >$mdrv/unbind && said 1 'records acted on as the driver stops'"
+stat_ge() { [ "$(stat "$1")" -ge "$2" ]; }
+export -f rebind stat_ge
+r0=$(stat responses) f0=$(stat faults) n0=$(messages "$pdn: .*acted on as the driver stops")
+# (the engine sends it again 1, 3, 7 and 15 s after the first try)
+check "mock-extent:stop-response-waits" bash -c "fault '4802 busy 4' && offer \$(at 0x1000000):0x200000:0:0 &&
+	offer \$(at 0x1200000):0x200000:0:0 && wait_for stat_ge faults $((f0 + 1)) && stat_is pending_groups 2"
+check "mock-extent:stop-acts-on-queued" bash -c "echo $pdn >$mdrv/unbind && said $((n0 + 1)) '$pdn: .*acted on as the driver stops'"
 check "mock-extent:stop-rebound" rebind
 check "mock-extent:stop-every-group-answered" bash -c "idle && stat_is responses $((r0 + 2)) && stat_is order_errors 0 ||
 	{ grep -E 'responses|pending' $pd/dc_stats; false; }"
 # A group still open when the driver stops is left to the next driver,
 # which answers it once when its rest comes (a response at the stop and
-# one for the rest would answer the device's next group too)
-r0=$(stat responses)
+# one for the rest would answer the device's next group too). No group
+# timeout meanwhile: the group must still be open at the stop.
+r0=$(stat responses) t0=$(cat "$TIMEOUT") n0=$(messages "$pdn: .*still open as the driver stops")
+echo 0 >"$TIMEOUT"
 check "mock-extent:stop-open-group-tail-held" bash -c "echo 1 >\$pd/dc_log_hold && offer \$(at 0x1400000):0x200000:0:1 \$(at 0x1600000):0x200000:0:0 &&
 	stat_is held 1"
-check "mock-extent:stop-open-group-left" bash -c "echo $pdn >$mdrv/unbind && said 1 'still open as the driver stops'"
-check "mock-extent:stop-open-group-rebound" bash -c "rebind || { echo $pdn >$mdrv/unbind; rebind; }"
+check "mock-extent:stop-open-group-left" bash -c "echo $pdn >$mdrv/unbind && said $((n0 + 1)) '$pdn: .*still open as the driver stops'"
+check "mock-extent:stop-open-group-rebound" rebind
 check "mock-extent:stop-open-group-unanswered" bash -c "stat_is pending_groups 1 && stat_is responses $r0"
 check "mock-extent:stop-open-group-answered-once" bash -c "echo -1 >\$pd/dc_log_hold && wait_for idle && stat_is responses $((r0 + 1)) &&
 	stat_is order_errors 0"
+echo "$t0" >"$TIMEOUT"
+# A response the mock stalls (dc_stall_response) when its driver goes:
+# the stall ends with the driver (nothing else could end it, and the
+# removal waited a minute for it)
+s0=$(stat stalled) r0=$(stat responses)
+check "mock-extent:stop-stalled-response" bash -c "echo 1 >\$pd/dc_stall_response && offer \$(at 0x1c00000):0x200000:0:0 &&
+	wait_for stat_ge stalled $((s0 + 1))"
+check "mock-extent:stop-stalled-response-ends" bash -c "timeout 30 sh -c 'echo $pdn >$mdrv/unbind' && rebind && idle &&
+	stat_is responses $((r0 + 1))"
+# A device that answers Busy for ever does not hold the driver's removal:
+# after CXL_DC_STOP_SECS what is left is dropped, said, and the device's
+# groups stay open (the limit of answering at the stop). Last: the mock
+# is reloaded after it.
+f0=$(stat faults) n0=$(messages "$pdn: .*events dropped as the driver stops")
+check "mock-extent:stop-busy-forever" bash -c "fault '4802 busy 1000' && offer \$(at 0x1800000):0x200000:0:0 &&
+	offer \$(at 0x1a00000):0x200000:0:0 && wait_for stat_ge faults $((f0 + 1))"
+check "mock-extent:stop-busy-forever-bounded" bash -c "timeout 60 sh -c 'echo $pdn >$mdrv/unbind' &&
+	said $((n0 + 1)) '$pdn: .*events dropped as the driver stops' && rebind && stat_is pending_groups 2"
 check "mock-extent:reload-without-dcd" reload
 done_testing
