@@ -376,14 +376,41 @@ for i in $(seq 0 49); do lines+=("$(at $((0x9000000 + i * 0x200000))):0x200000")
 for i in $(seq 0 8 49); do take_back "${lines[@]:i:8}"; done
 scenario large-group-released "wait_for host_none_in \$((dpa0 + 0x9000000)) \$((dpa0 + 0xf400000))"
 
+fault() { echo "$1" >"$pd/dc_mbox_fault"; }
+export -f fault
+
+# One drain reads records from both sides of a loss. While Get Event
+# Records fails, the device logs a group of ten (its log keeps eight:
+# the last two, the closing one among them, are lost) and holds back a
+# group of three, which it logs as the host clears the first records.
+# The overflow's timestamps, against the records' own, put the loss
+# between the two groups: the first is rejected (its closing record was
+# lost), the second is a group of its own, and each gets one response.
+# It was: the marker went after all the drain read, the second group's
+# closing record closed the first, and the device's second group was
+# never answered. (The mock's 1 KiB payload returns seven records a
+# reply: the first group's eighth record comes in the reply with the
+# second group, so a marker placed per reply would fail too.)
+g1=() g2=()
+for i in $(seq 0 9); do g1+=("$(at $((0x9000000 + i * 0x200000))):0x200000:0:$((i < 9))"); done
+for i in $(seq 0 2); do g2+=("$(at $((0xa400000 + i * 0x200000))):0x200000:0:$((i < 2))"); done
+r0=$(stat responses) a0=$(stat accepted) c0=$(messages 'closing record was lost')
+check "mock-extent:overflow-split-logged" bash -c "$(declare -f); fault '0100 busy 100' && offer ${g1[*]} &&
+	echo 0 >\$pd/dc_log_hold && offer ${g2[*]} && stat_is log_records 8 && stat_is held 3"
+fault '0100 none'
+scenario overflow-split-two-groups "echo -1 >\$pd/dc_log_hold && wait_for host_has \$((dpa0 + 0xa800000)) 0x200000 &&
+	wait_for idle && stat_is responses $((r0 + 2)) && stat_is accepted $((a0 + 3)) &&
+	host_lacks \$((dpa0 + 0x9000000)) && host_has \$((dpa0 + 0xa400000)) 0x200000 &&
+	said $((c0 + 1)) 'closing record was lost'"
+take_back "${g2[@]%:0:?}"
+scenario overflow-split-released "wait_for host_none_in \$((dpa0 + 0x9000000)) \$((dpa0 + 0xaa00000))"
+
 # Mailbox faults (dc_mbox_fault: the next command of an opcode fails),
 # in 0x8000000-0x9000000 (free since overflow-lost-closing).
 # The device asks for an Add DC Response again (Busy): it goes again a
 # second later, and the group after it waits (its response would have
 # answered the first group: an order error). It was: an empty response
 # went instead and rejected the group.
-fault() { echo "$1" >"$pd/dc_mbox_fault"; }
-export -f fault
 f0=$(stat faults)
 scenario response-busy-sent-again "fault '4802 busy' && offer \$(at 0x8000000):0x200000:0:0 \$(at 0x8200000):0x200000:0:0 &&
 	wait_for host_has \$((dpa0 + 0x8200000)) 0x200000 && host_has \$((dpa0 + 0x8000000)) 0x200000 && idle &&
