@@ -379,6 +379,22 @@ scenario large-group-released "wait_for host_none_in \$((dpa0 + 0x9000000)) \$((
 fault() { echo "$1" >"$pd/dc_mbox_fault"; }
 export -f fault
 
+# split_logged NAME G1 G2: while Get Event Records fails, the device
+# logs a group of ten at G1 (it loses the last two) and holds back a
+# group of three at G2; held no more, but the log is full: the second
+# group goes in as the host clears (the engine tries the failed drains
+# again, and so may be the first to drain once the fault ends)
+split_logged() {
+	local i
+	g1=() g2=()
+	for i in $(seq 0 9); do g1+=("$(at $(($2 + i * 0x200000))):0x200000:0:$((i < 9))"); done
+	for i in $(seq 0 2); do g2+=("$(at $(($3 + i * 0x200000))):0x200000:0:$((i < 2))"); done
+	r0=$(stat responses) a0=$(stat accepted) c0=$(messages 'closing record was lost')
+	check "mock-extent:$1" bash -c "$(declare -f); fault '0100 busy 100' && offer ${g1[*]} &&
+		echo 0 >\$pd/dc_log_hold && offer ${g2[*]} && stat_is log_records 8 && stat_is held 3 &&
+		echo -1 >\$pd/dc_log_hold"
+}
+
 # One drain reads records from both sides of a loss. While Get Event
 # Records fails, the device logs a group of ten (its log keeps eight:
 # the last two, the closing one among them, are lost) and holds back a
@@ -391,15 +407,7 @@ export -f fault
 # never answered. (The mock's 1 KiB payload returns seven records a
 # reply: the first group's eighth record comes in the reply with the
 # second group, so a marker placed per reply would fail too.)
-g1=() g2=()
-for i in $(seq 0 9); do g1+=("$(at $((0x9000000 + i * 0x200000))):0x200000:0:$((i < 9))"); done
-for i in $(seq 0 2); do g2+=("$(at $((0xa400000 + i * 0x200000))):0x200000:0:$((i < 2))"); done
-r0=$(stat responses) a0=$(stat accepted) c0=$(messages 'closing record was lost')
-check "mock-extent:overflow-split-logged" bash -c "$(declare -f); fault '0100 busy 100' && offer ${g1[*]} &&
-	echo 0 >\$pd/dc_log_hold && offer ${g2[*]} && stat_is log_records 8 && stat_is held 3 && echo -1 >\$pd/dc_log_hold"
-# (held no more, but the log is full: the second group goes in as the
-# host clears; the engine tries the failed drains again, and so may be
-# the first to drain now)
+split_logged overflow-split-logged 0x9000000 0xa400000
 fault '0100 none'
 scenario overflow-split-two-groups "echo -1 >\$pd/dc_log_hold && wait_for host_has \$((dpa0 + 0xa800000)) 0x200000 &&
 	wait_for idle && stat_is responses $((r0 + 2)) && stat_is accepted $((a0 + 3)) &&
@@ -414,12 +422,7 @@ scenario overflow-split-released "wait_for host_none_in \$((dpa0 + 0x9000000)) \
 # comes for records left in the log). It was: a failed drain was not
 # tried again, so the second group was never read; and the marker went
 # at the end of the failed drain, which cut the first group in two.
-g1=() g2=()
-for i in $(seq 0 9); do g1+=("$(at $((0xb000000 + i * 0x200000))):0x200000:0:$((i < 9))"); done
-for i in $(seq 0 2); do g2+=("$(at $((0xc400000 + i * 0x200000))):0x200000:0:$((i < 2))"); done
-r0=$(stat responses) a0=$(stat accepted) c0=$(messages 'closing record was lost')
-check "mock-extent:overflow-retry-logged" bash -c "$(declare -f); fault '0100 busy 100' && offer ${g1[*]} &&
-	echo 0 >\$pd/dc_log_hold && offer ${g2[*]} && stat_is log_records 8 && stat_is held 3 && echo -1 >\$pd/dc_log_hold"
+split_logged overflow-retry-logged 0xb000000 0xc400000
 f0=$(stat faults)
 fault '0100 busy 1 1'
 scenario overflow-retry-two-groups "echo -1 >\$pd/dc_log_hold && wait_for host_has \$((dpa0 + 0xc800000)) 0x200000 &&
