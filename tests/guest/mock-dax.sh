@@ -177,6 +177,57 @@ rc=$?
 check "mock-dax:sigbus-after-revoke" test $rc = $((128 + 7))
 check "mock-dax:forced-release-device-view" bash -c "! grep -q '^$(at 8*M):' $pd/dc_accepted_extents"
 
+# Forced and partial releases cut only what they name: the dax devices
+# over the rest of the extent keep it, a release waits only for the users
+# of its part, and what is left of a tagged allocation is still claimed.
+# dev_covers OFFSET: an extent the device has accepted holds that offset
+dev_covers() {
+	local d l rest
+	while IFS=: read -r d l rest; do
+		[ $((dpa0 + $1)) -ge $((d)) ] && [ $((dpa0 + $1)) -lt $((d + l)) ] && return 0
+	done <"$pd/dc_accepted_extents"
+	return 1
+}
+# mk SIZE: a dax device carved by size with daxctl (enabled), its name
+mk() { daxctl create-device -r "$rid" -s "$1" 2>/dev/null | sed -n 's/.*"chardev":"\(dax[0-9.]*\)".*/\1/p' | head -1; }
+bound() { [ -e "$D/$1/driver" ]; }
+offer "$(at 64*M):0x800000:0:0"
+check "mock-dax:cut-extent-added" wait_for has_extent $((64 * M)) $((8 * M))
+d0=$(mk 2M) dA=$(mk 2M) dB=$(mk 4M) dC=$(mk 2M)
+check "mock-dax:cut-three-users" bash -c "$(declare -f first_at); D=$D; first_at $dA $((hpa0 + 64 * M)) && first_at $dB $((hpa0 + 66 * M)) && first_at $dC $((hpa0 + 70 * M))"
+echo "$(at 68*M):0x200000" >"$pd/dc_force_del_extent"
+check "mock-dax:forced-part-kills-its-user" wait_for test ! -e "$D/$dB"
+check "mock-dax:forced-part-spares-the-rest" bash -c "$(declare -f bound); D=$D; bound $dA && bound $dC && test \$(cat $D/$dA/size) = $((2 * M)) -a \$(cat $D/$dC/size) = $((2 * M))"
+check "mock-dax:forced-part-extents" bash -c "$(declare -f has_extent lacks_extent hex); dax=$dax; has_extent $((64 * M)) $((4 * M)) && has_extent $((70 * M)) $((2 * M)) && lacks_extent $((68 * M))"
+# the part dB left is free: its release goes at once, beside dA
+echo "$(at 66*M):0x200000" >"$pd/dc_del_extent"
+check "mock-dax:release-part-beside-user" wait_for bash -c "$(declare -f dev_covers dev_has hex at); pd=$pd dpa0=$dpa0; dev_has $((64 * M)) $((2 * M)) && ! dev_covers $((66 * M))"
+check "mock-dax:release-part-host" bash -c "$(declare -f has_extent lacks_extent hex); dax=$dax; has_extent $((64 * M)) $((2 * M)) && lacks_extent $((66 * M))"
+check "mock-dax:release-part-user-kept" bound "$dA"
+# two users of one extent: a release of one's part waits for it only
+# (a device takes all that is free first, so that they share the extent)
+[ "$(avail)" = 0 ] || mk "$(avail)" >/dev/null
+check "mock-dax:wait-nothing-else-free" test "$(avail)" = 0
+offer "$(at 80*M):0x400000:0:0"
+check "mock-dax:wait-extent-added" wait_for has_extent $((80 * M)) $((4 * M))
+dF=$(mk 2M) dG=$(mk 2M)
+check "mock-dax:wait-two-users" bash -c "$(declare -f first_at); D=$D; first_at $dF $((hpa0 + 80 * M)) && first_at $dG $((hpa0 + 82 * M))"
+echo "$(at 82*M):0x200000" >"$pd/dc_del_extent"
+sleep 2
+check "mock-dax:release-part-in-use-waits" bash -c "$(declare -f has_extent hex dev_has at); dax=$dax pd=$pd dpa0=$dpa0; has_extent $((80 * M)) $((4 * M)) && dev_has $((80 * M)) $((4 * M))"
+daxctl disable-device "$dG" >/dev/null 2>&1 && daxctl destroy-device "$dG" >/dev/null 2>&1
+check "mock-dax:release-part-after-its-user" wait_for bash -c "$(declare -f dev_covers dev_has hex at); pd=$pd dpa0=$dpa0; dev_has $((80 * M)) $((2 * M)) && ! dev_covers $((82 * M))"
+check "mock-dax:release-part-other-user-kept" bash -c "$(declare -f bound has_extent hex); D=$D dax=$dax; bound $dF && has_extent $((80 * M)) $((2 * M))"
+# a tagged allocation of two extents loses the middle of its first: the
+# rest is claimed whole, in order
+TAG2=5e7a9c4e-3333-4d2a-9c6b-0123456789ab
+offer "$(at 96*M):0x600000:$TAG2:1:0" "$(at 104*M):0x400000:$TAG2:0:1"
+check "mock-dax:cut-tag-added" wait_for has_extent $((104 * M)) $((4 * M))
+echo "$(at 98*M):0x200000" >"$pd/dc_force_del_extent"
+check "mock-dax:cut-tag-forced" wait_for has_extent $((100 * M)) $((2 * M))
+seed=$(new_seed)
+check "mock-dax:cut-tag-claimed" bash -c "echo $TAG2 > $D/$seed/uuid && test \$(cat $D/$seed/size) = $((8 * M)) && $(declare -f first_at); D=$D first_at $seed $((hpa0 + 96 * M))"
+
 # Views agree: every extent of the region is what the device has accepted
 views() {
 	local h d f
