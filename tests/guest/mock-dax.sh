@@ -227,6 +227,23 @@ echo "$(at 98*M):0x200000" >"$pd/dc_force_del_extent"
 check "mock-dax:cut-tag-forced" wait_for has_extent $((100 * M)) $((2 * M))
 seed=$(new_seed)
 check "mock-dax:cut-tag-claimed" bash -c "echo $TAG2 > $D/$seed/uuid && test \$(cat $D/$seed/size) = $((8 * M)) && $(declare -f first_at); D=$D first_at $seed $((hpa0 + 96 * M))"
+daxctl enable-device "$seed" >/dev/null 2>&1
+
+# a Release DC the device refuses after the host cut an extent in use:
+# the device still lists the extent whole, which is what the host has
+# end to end; the user of the rest keeps it, the piece shows again, and
+# the device's next request takes it
+offer "$(at 112*M):0x400000:0:0"
+check "mock-dax:refused-extent-added" wait_for has_extent $((112 * M)) $((4 * M))
+dH=$(mk 2M)
+check "mock-dax:refused-user" bash -c "$(declare -f first_at); D=$D; first_at $dH $((hpa0 + 112 * M))"
+f0=$(stat faults)
+echo "4803 invalid" >"$pd/dc_mbox_fault"
+echo "$(at 114*M):0x200000" >"$pd/dc_del_extent"
+check "mock-dax:refused-release-failed" wait_for bash -c "$(declare -f stat has_extent hex); pd=$pd dax=$dax; [ \$(stat faults) = $((f0 + 1)) ] && has_extent $((114 * M)) $((2 * M))"
+check "mock-dax:refused-user-kept" bash -c "$(declare -f bound has_extent hex dev_has at); D=$D dax=$dax pd=$pd dpa0=$dpa0; bound $dH && has_extent $((112 * M)) $((2 * M)) && dev_has $((112 * M)) $((4 * M))"
+echo "$(at 114*M):0x200000" >"$pd/dc_del_extent"
+check "mock-dax:refused-then-released" wait_for bash -c "$(declare -f dev_covers dev_has hex at); pd=$pd dpa0=$dpa0; dev_has $((112 * M)) $((2 * M)) && ! dev_covers $((114 * M))"
 
 # Views agree: every extent of the region is what the device has accepted
 views() {
