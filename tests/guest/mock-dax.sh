@@ -68,6 +68,11 @@ dpa0=$(($(cat "$C/$dec/dpa_resource")))
 hpa0=$(($(cat "$C/$region/resource")))
 echo "# $m $region DPA $(hex $dpa0) HPA $(hex $hpa0)"
 dmesg -C
+# the engine says when a release waits for its users (positive evidence
+# that it looked, rather than a sleep)
+echo 'file extent.c +p' >/proc/dynamic_debug/control
+# waits START LEN: the engine logged that the release of that DPA waits
+waits() { dmesg | grep -q "release of DC $(at "$1")-$(hex $((dpa0 + $1 + $2 - 1))) waits for its users"; }
 
 # The mock's pre-accepted extents: 2M untagged at 0, 4M tagged at 8M
 check "mock-dax:dax-region-bound" wait_for test -e "$dax/dax_region/available_size"
@@ -156,8 +161,7 @@ check "mock-dax:cxl-list-parses" bash -c "cxl list -R -r $region -X | python3 -c
 
 # Release of capacity in use waits for the dax device; destroy completes it
 echo "$(at 16*M):0x400000" >"$pd/dc_del_extent"
-released=$(stat released)
-sleep 2
+check "mock-dax:release-in-use-waits" wait_for waits $((16 * M)) $((4 * M))
 check "mock-dax:release-in-use-deferred" bash -c "$(declare -f has_extent hex dev_has at); dax=$dax pd=$pd dpa0=$dpa0; has_extent $((16 * M)) $((4 * M)) && dev_has $((16 * M)) $((4 * M))"
 check "mock-dax:destroy-device" bash -c "daxctl disable-device $dev && daxctl destroy-device $dev"
 check "mock-dax:release-completes-after-destroy" wait_for lacks_extent $((16 * M))
@@ -213,7 +217,7 @@ check "mock-dax:wait-extent-added" wait_for has_extent $((80 * M)) $((4 * M))
 dF=$(mk 2M) dG=$(mk 2M)
 check "mock-dax:wait-two-users" bash -c "$(declare -f first_at); D=$D; first_at $dF $((hpa0 + 80 * M)) && first_at $dG $((hpa0 + 82 * M))"
 echo "$(at 82*M):0x200000" >"$pd/dc_del_extent"
-sleep 2
+check "mock-dax:release-part-waits" wait_for waits $((82 * M)) $((2 * M))
 check "mock-dax:release-part-in-use-waits" bash -c "$(declare -f has_extent hex dev_has at); dax=$dax pd=$pd dpa0=$dpa0; has_extent $((80 * M)) $((4 * M)) && dev_has $((80 * M)) $((4 * M))"
 daxctl disable-device "$dG" >/dev/null 2>&1 && daxctl destroy-device "$dG" >/dev/null 2>&1
 check "mock-dax:release-part-after-its-user" wait_for bash -c "$(declare -f dev_covers dev_has hex at); pd=$pd dpa0=$dpa0; dev_has $((80 * M)) $((2 * M)) && ! dev_covers $((82 * M))"
