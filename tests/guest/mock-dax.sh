@@ -30,7 +30,7 @@ at() { hex $((dpa0 + $1)); }
 offer() { printf '%s\n' "$@" | python3 -c 'import os, sys; d = sys.stdin.buffer.read(); fd = os.open(sys.argv[1], os.O_WRONLY); assert os.write(fd, d) == len(d)' "$pd/dc_inject_extent"; }
 # has_extent OFFSET LEN: the region shows the extent
 has_extent() { grep -qx "$(hex "$1")" $(ls "$dax"/extent*/offset 2>/dev/null | while read -r f; do [ "$(cat "${f%/offset}/length")" = "$(hex "$2")" ] && echo "$f"; done) /dev/null; }
-lacks_extent() { ! grep -qx "$(hex "$1")" "$dax"/extent*/offset 2>/dev/null; }
+lacks_extent() { [ -d "$dax" ] && ! grep -qx "$(hex "$1")" "$dax"/extent*/offset 2>/dev/null; }
 # device accepted DPA (mock's list), as "dpa:len" lines
 dev_has() { grep -q "^$(at "$1"):$(hex "$2"):" "$pd/dc_accepted_extents"; }
 avail() { cat "$dax/dax_region/available_size"; }
@@ -44,10 +44,12 @@ write_fails() {
 	echo "$out" | grep -q "$3" || { echo "$out"; return 1; }
 }
 # the page_offset 0 mapping of a device starts at HPA $2
-first_at() {
+first_at() { maps_at "$1" 0 "$2"; }
+# maps_at DEV PGOFF HPA: the device's mapping at page offset PGOFF starts there
+maps_at() {
 	local m
 	for m in "$D/$1"/mapping[0-9]*; do
-		[ "$(cat "$m/page_offset")" = 0x0 ] && { [ $(($(cat "$m/start"))) = $(($2)) ]; return; }
+		[ $(($(cat "$m/page_offset"))) = $(($2)) ] && { [ $(($(cat "$m/start"))) = $(($3)) ]; return; }
 	done
 	return 1
 }
@@ -141,7 +143,7 @@ offer "$(at 48*M):0x200000:$TAG:1:1" "$(at 56*M):0x200000:$TAG:0:0"
 check "mock-dax:tagged-group-added" wait_for has_extent $((56 * M)) $((2 * M))
 seed=$(new_seed)
 check "mock-dax:claim-taken-tag-ebusy" write_fails "$D/$seed/uuid" $PRE_TAG "Device or resource busy"
-check "mock-dax:claim-tag-seq-order" bash -c "echo $TAG > $D/$seed/uuid && test \$(cat $D/$seed/size) = $((4 * M)) && $(declare -f first_at); D=$D first_at $seed $((hpa0 + 56 * M))"
+check "mock-dax:claim-tag-seq-order" bash -c "echo $TAG > $D/$seed/uuid && test \$(cat $D/$seed/size) = $((4 * M)) && $(declare -f first_at maps_at); D=$D first_at $seed $((hpa0 + 56 * M))"
 daxctl enable-device "$seed" >/dev/null 2>&1
 
 # A dense region's dax device has no tags to claim
@@ -198,14 +200,20 @@ bound() { [ -e "$D/$1/driver" ]; }
 offer "$(at 64*M):0x800000:0:0"
 check "mock-dax:cut-extent-added" wait_for has_extent $((64 * M)) $((8 * M))
 d0=$(mk 2M) dA=$(mk 2M) dB=$(mk 4M) dC=$(mk 2M)
-check "mock-dax:cut-three-users" bash -c "$(declare -f first_at); D=$D; first_at $dA $((hpa0 + 64 * M)) && first_at $dB $((hpa0 + 66 * M)) && first_at $dC $((hpa0 + 70 * M))"
+check "mock-dax:cut-three-users" bash -c "$(declare -f first_at maps_at); D=$D; first_at $dA $((hpa0 + 64 * M)) && first_at $dB $((hpa0 + 66 * M)) && first_at $dC $((hpa0 + 70 * M))"
+r0=$(stat release_cmds)
 echo "$(at 68*M):0x200000" >"$pd/dc_force_del_extent"
 check "mock-dax:forced-part-kills-its-user" wait_for test ! -e "$D/$dB"
+# a forced release is not answered: no Release DC for what was forced
+check "mock-dax:forced-part-no-release-dc" test "$(stat release_cmds)" = "$r0"
 check "mock-dax:forced-part-spares-the-rest" bash -c "$(declare -f bound); D=$D; bound $dA && bound $dC && test \$(cat $D/$dA/size) = $((2 * M)) -a \$(cat $D/$dC/size) = $((2 * M))"
 check "mock-dax:forced-part-extents" bash -c "$(declare -f has_extent lacks_extent hex); dax=$dax; has_extent $((64 * M)) $((4 * M)) && has_extent $((70 * M)) $((2 * M)) && lacks_extent $((68 * M))"
-# the part dB left is free: its release goes at once, beside dA
+# the part dB left is free: its release goes at once, beside dA, in one
+# Release DC naming it alone
+r0=$(stat release_cmds) x0=$(stat released)
 echo "$(at 66*M):0x200000" >"$pd/dc_del_extent"
 check "mock-dax:release-part-beside-user" wait_for bash -c "$(declare -f dev_covers dev_has hex at); pd=$pd dpa0=$dpa0; dev_has $((64 * M)) $((2 * M)) && ! dev_covers $((66 * M))"
+check "mock-dax:release-part-one-release-dc" test "$(stat release_cmds)" = $((r0 + 1)) -a "$(stat released)" = $((x0 + 1))
 check "mock-dax:release-part-host" bash -c "$(declare -f has_extent lacks_extent hex); dax=$dax; has_extent $((64 * M)) $((2 * M)) && lacks_extent $((66 * M))"
 check "mock-dax:release-part-user-kept" bound "$dA"
 # two users of one extent: a release of one's part waits for it only
@@ -215,13 +223,15 @@ check "mock-dax:wait-nothing-else-free" test "$(avail)" = 0
 offer "$(at 80*M):0x400000:0:0"
 check "mock-dax:wait-extent-added" wait_for has_extent $((80 * M)) $((4 * M))
 dF=$(mk 2M) dG=$(mk 2M)
-check "mock-dax:wait-two-users" bash -c "$(declare -f first_at); D=$D; first_at $dF $((hpa0 + 80 * M)) && first_at $dG $((hpa0 + 82 * M))"
+check "mock-dax:wait-two-users" bash -c "$(declare -f first_at maps_at); D=$D; first_at $dF $((hpa0 + 80 * M)) && first_at $dG $((hpa0 + 82 * M))"
+r0=$(stat release_cmds) x0=$(stat released)
 echo "$(at 82*M):0x200000" >"$pd/dc_del_extent"
 check "mock-dax:release-part-waits" wait_for waits $((82 * M)) $((2 * M))
 check "mock-dax:release-part-in-use-waits" bash -c "$(declare -f has_extent hex dev_has at); dax=$dax pd=$pd dpa0=$dpa0; has_extent $((80 * M)) $((4 * M)) && dev_has $((80 * M)) $((4 * M))"
 daxctl disable-device "$dG" >/dev/null 2>&1 && daxctl destroy-device "$dG" >/dev/null 2>&1
 check "mock-dax:release-part-after-its-user" wait_for bash -c "$(declare -f dev_covers dev_has hex at); pd=$pd dpa0=$dpa0; dev_has $((80 * M)) $((2 * M)) && ! dev_covers $((82 * M))"
 check "mock-dax:release-part-other-user-kept" bash -c "$(declare -f bound has_extent hex); D=$D dax=$dax; bound $dF && has_extent $((80 * M)) $((2 * M))"
+check "mock-dax:release-part-after-one-release-dc" test "$(stat release_cmds)" = $((r0 + 1)) -a "$(stat released)" = $((x0 + 1))
 # a tagged allocation of two extents loses the middle of its first: the
 # rest is claimed whole, in order
 TAG2=5e7a9c4e-3333-4d2a-9c6b-0123456789ab
@@ -230,7 +240,10 @@ check "mock-dax:cut-tag-added" wait_for has_extent $((104 * M)) $((4 * M))
 echo "$(at 98*M):0x200000" >"$pd/dc_force_del_extent"
 check "mock-dax:cut-tag-forced" wait_for has_extent $((100 * M)) $((2 * M))
 seed=$(new_seed)
-check "mock-dax:cut-tag-claimed" bash -c "echo $TAG2 > $D/$seed/uuid && test \$(cat $D/$seed/size) = $((8 * M)) && $(declare -f first_at); D=$D first_at $seed $((hpa0 + 96 * M))"
+check "mock-dax:cut-tag-claimed" bash -c "echo $TAG2 > $D/$seed/uuid && test \$(cat $D/$seed/size) = $((8 * M)) && $(declare -f first_at maps_at); D=$D first_at $seed $((hpa0 + 96 * M))"
+# in address order within the cut extent, then by sequence number
+P=$((2 * M / 4096))
+check "mock-dax:cut-tag-order" bash -c "$(declare -f maps_at); D=$D; maps_at $seed $P $((hpa0 + 100 * M)) && maps_at $seed $((2 * P)) $((hpa0 + 104 * M))"
 daxctl enable-device "$seed" >/dev/null 2>&1
 
 # a Release DC the device refuses after the host cut an extent in use:
@@ -240,7 +253,7 @@ daxctl enable-device "$seed" >/dev/null 2>&1
 offer "$(at 112*M):0x400000:0:0"
 check "mock-dax:refused-extent-added" wait_for has_extent $((112 * M)) $((4 * M))
 dH=$(mk 2M)
-check "mock-dax:refused-user" bash -c "$(declare -f first_at); D=$D; first_at $dH $((hpa0 + 112 * M))"
+check "mock-dax:refused-user" bash -c "$(declare -f first_at maps_at); D=$D; first_at $dH $((hpa0 + 112 * M))"
 f0=$(stat faults)
 echo "4803 invalid" >"$pd/dc_mbox_fault"
 echo "$(at 114*M):0x200000" >"$pd/dc_del_extent"
@@ -259,6 +272,8 @@ views() {
 check "mock-dax:views-agree" wait_for views
 check "mock-dax:no-order-errors" test "$(stat order_errors)" = 0
 check "mock-dax:no-warnings" bash -c "! dmesg | grep -E 'WARNING|BUG|Call Trace'"
+
+echo 'file extent.c -p' >/proc/dynamic_debug/control
 
 # Tear down: dax devices first, then the region
 for d in "$D"/dax$rid.*; do daxctl disable-device "${d##*/}" >/dev/null 2>&1; daxctl destroy-device "${d##*/}" >/dev/null 2>&1; done
