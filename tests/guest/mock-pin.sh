@@ -1,0 +1,128 @@
+#!/bin/bash
+# Page references that outlive a dax device's mappings (cxl_test DCD,
+# cxl_mock_mem dcd=1): pages of a dax device spliced into a pipe hold
+# references that unmapping does not drop.  The memory map of those pages
+# must stay until the pipe lets go (freed beneath it, closing the pipe
+# faults), and the capacity must not go back to the device meanwhile,
+# whether the dax device is disabled by the host or forced out by the
+# device.  The mock is reloaded without dcd at the end.
+. /lab/tests/guest/lib/ktap.sh
+H=/lab/tests/guest/lib/dc-region
+MAP=/lab/tests/guest/lib/dax-map
+C=/sys/bus/cxl/devices
+D=/sys/bus/dax/devices
+M=$((1 << 20))
+
+reload() {
+	modprobe -r cxl_test && modprobe -r cxl_mock_mem &&
+		modprobe cxl_mock_mem "$@" && /lab/tests/guest/lib/load-cxl-test
+}
+hex() { printf '%#x' "$(($1))"; }
+wait_for() {
+	local i
+	for i in $(seq 300); do "$@" && return 0; sleep 0.2; done
+	return 1
+}
+stat() { awk -v k="$1" '$1 == k { print $2 }' "$pd/dc_stats"; }
+at() { hex $((dpa0 + $1)); }
+offer() { printf '%s\n' "$@" >"$pd/dc_inject_extent"; }
+has_off() { grep -qx "$(hex "$1")" "$dax"/extent*/offset 2>/dev/null; }
+lacks_off() { [ -d "$dax" ] && ! has_off "$1"; }
+dev_has() { grep -q "^$(at "$1"):$(hex "$2"):" "$pd/dc_accepted_extents"; }
+mk() { daxctl create-device -r "$rid" -s "$1" 2>/dev/null | sed -n 's/.*"chardev":"\(dax[0-9.]*\)".*/\1/p' | head -1; }
+first_at() {
+	local m
+	for m in "$D/$1"/mapping[0-9]*; do
+		[ $(($(cat "$m/page_offset"))) = 0 ] && { [ $(($(cat "$m/start"))) = $(($2)) ]; return; }
+	done
+	return 1
+}
+# said SINCE TEXT: the kernel logged TEXT after dmesg line count SINCE
+said() { dmesg | tail -n +$(($1 + 1)) | grep -q "$2"; }
+lines() { dmesg | wc -l; }
+running() { kill -0 "$1" 2>/dev/null; }
+oopsless() { ! dmesg | grep -E 'BUG|Oops|WARNING|Call Trace'; }
+
+check "mock-pin:reload-with-dcd" reload dcd=1
+if ! read -r m region < <($H create-any 1 2>/tmp/dc-region.err) || [ -z "$region" ]; then
+	sed 's/^/# /' /tmp/dc-region.err
+	not_ok "mock-pin:dc-region-created"
+	done_testing
+fi
+ok "mock-pin:dc-region-created"
+rid=${region#region}
+dax=$C/$region/dax_region$rid
+pd=/sys/bus/platform/devices/$(basename "$(readlink -f "$C/$m/..")")
+dec=$(cat "$C/$region/target0")
+dpa0=$(($(cat "$C/$dec/dpa_resource")))
+hpa0=$(($(cat "$C/$region/resource")))
+echo "# $m $region DPA $(hex $dpa0) HPA $(hex $hpa0)"
+dmesg -C
+echo 'file extent.c +p' >/proc/dynamic_debug/control
+check "mock-pin:dax-region-bound" wait_for test -e "$dax/dax_region/available_size"
+# the mock's untagged 2M at 0 goes to a filler, so that what follows is
+# carved from the extents offered here
+filler=$(mk 2M)
+check "mock-pin:filler" first_at "$filler" "$hpa0"
+offer "$(at 32*M):0x400000:0:0" "$(at 48*M):0x400000:0:0"
+check "mock-pin:extents-added" wait_for has_off $((48 * M))
+
+# The host disables a dax device whose pages a pipe holds: the disable
+# waits for the pipe and says so; the capacity stays with the host (a
+# release the device asks for meanwhile waits), then goes back once the
+# pipe let go and the device is destroyed.
+dA=$(mk 4M)
+check "mock-pin:disable-device-at" first_at "$dA" $((hpa0 + 32 * M))
+rm -f /tmp/pin-go
+$MAP "/dev/$dA" $((4 * M)) pin /tmp/pin-go >/tmp/pin-a.out 2>&1 &
+pin=$!
+check "mock-pin:disable-pinned" wait_for grep -q pinned /tmp/pin-a.out
+n0=$(lines)
+daxctl disable-device "$dA" >/tmp/pin-disable.out 2>&1 &
+dis=$!
+check "mock-pin:disable-says-it-waits" wait_for said "$n0" "$dA: .* pages still referenced after .* s: waiting"
+check "mock-pin:disable-waits" running $dis
+echo "$(at 32*M):0x400000" >"$pd/dc_del_extent"
+check "mock-pin:disable-release-waits" wait_for said "$n0" "release of DC $(at 32*M)-$(hex $((dpa0 + 36 * M - 1))) waits for its users"
+check "mock-pin:disable-device-keeps" dev_has $((32 * M)) $((4 * M))
+touch /tmp/pin-go
+wait $pin
+sed 's/^/# /' /tmp/pin-a.out
+check "mock-pin:disable-pipe-read" grep -q "read $((4 * M)) bytes" /tmp/pin-a.out
+wait $dis
+check "mock-pin:disable-completes" test $? = 0
+check "mock-pin:disable-says-idle" wait_for said "$n0" "$dA: pages idle after"
+check "mock-pin:disable-destroy" daxctl destroy-device "$dA"
+check "mock-pin:disable-released" wait_for lacks_off $((32 * M))
+check "mock-pin:disable-device-took-it" bash -c "! grep -q '^$(at 32*M):' $pd/dc_accepted_extents"
+check "mock-pin:disable-no-oops" oopsless
+
+# The device forces out capacity whose pages a pipe holds: the dax device
+# is killed at once (its mapping is gone), its memory map stays until the
+# pipe lets go, and the kernel says what it waits for.
+dB=$(mk 4M)
+check "mock-pin:forced-device-at" first_at "$dB" $((hpa0 + 48 * M))
+rm -f /tmp/pin-go
+$MAP "/dev/$dB" $((4 * M)) pin /tmp/pin-go >/tmp/pin-b.out 2>&1 &
+pin=$!
+check "mock-pin:forced-pinned" wait_for grep -q pinned /tmp/pin-b.out
+n0=$(lines)
+echo "$(at 48*M):0x400000" >"$pd/dc_force_del_extent"
+check "mock-pin:forced-revoked" wait_for said "$n0" "$dB: capacity revoked while enabled"
+check "mock-pin:forced-says-it-waits" wait_for said "$n0" "$dB: .* pages still referenced after .* s: waiting"
+touch /tmp/pin-go
+wait $pin
+sed 's/^/# /' /tmp/pin-b.out
+check "mock-pin:forced-pipe-read" grep -q "read $((4 * M)) bytes" /tmp/pin-b.out
+check "mock-pin:forced-says-idle" wait_for said "$n0" "$dB: pages idle after"
+check "mock-pin:forced-extent-gone" wait_for lacks_off $((48 * M))
+check "mock-pin:forced-device-gone" wait_for test ! -e "$D/$dB"
+check "mock-pin:forced-engine-goes-on" bash -c "$(declare -f offer at hex wait_for has_off); pd=$pd dpa0=$dpa0 dax=$dax; offer '$(at 48*M):0x200000:0:0' && wait_for has_off $((48 * M))"
+check "mock-pin:no-order-errors" test "$(stat order_errors)" = 0
+check "mock-pin:no-oops" oopsless
+
+echo 'file extent.c -p' >/proc/dynamic_debug/control
+for d in "$D"/dax$rid.*; do daxctl disable-device "${d##*/}" >/dev/null 2>&1; daxctl destroy-device "${d##*/}" >/dev/null 2>&1; done
+check "mock-pin:region-destroyed" $H destroy "$region"
+check "mock-pin:reload-without-dcd" reload
+done_testing
