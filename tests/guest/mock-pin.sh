@@ -41,7 +41,10 @@ first_at() {
 said() { dmesg | tail -n +$(($1 + 1)) | grep -q "$2"; }
 lines() { dmesg | wc -l; }
 running() { kill -0 "$1" 2>/dev/null; }
-oopsless() { ! dmesg | grep -E 'BUG|Oops|WARNING|Call Trace'; }
+oopsless() { ! dmesg | grep -E 'BUG|Oops|WARNING|Call Trace|blocked for more than'; }
+nmappings() { ls -d "$D/$1"/mapping[0-9]* 2>/dev/null | wc -l; }
+# at_one DEV HPA: the device is one mapping, starting there
+at_one() { [ "$(nmappings "$1")" = 1 ] && first_at "$1" "$2"; }
 
 check "mock-pin:reload-with-dcd" reload dcd=1
 if ! read -r m region < <($H create-any 1 2>/tmp/dc-region.err) || [ -z "$region" ]; then
@@ -72,7 +75,7 @@ check "mock-pin:extents-added" wait_for has_off $((48 * M))
 # release the device asks for meanwhile waits), then goes back once the
 # pipe let go and the device is destroyed.
 dA=$(mk 4M)
-check "mock-pin:disable-device-at" first_at "$dA" $((hpa0 + 32 * M))
+check "mock-pin:disable-device-at" at_one "$dA" $((hpa0 + 32 * M))
 rm -f /tmp/pin-go
 $MAP "/dev/$dA" $((4 * M)) pin /tmp/pin-go >/tmp/pin-a.out 2>&1 &
 pin=$!
@@ -88,20 +91,20 @@ check "mock-pin:disable-device-keeps" dev_has $((32 * M)) $((4 * M))
 touch /tmp/pin-go
 wait $pin
 sed 's/^/# /' /tmp/pin-a.out
-check "mock-pin:disable-pipe-read" grep -q "read $((4 * M)) bytes" /tmp/pin-a.out
+check "mock-pin:disable-pipe-read" grep -qx "read $((4 * M)) bytes" /tmp/pin-a.out
 wait $dis
 check "mock-pin:disable-completes" test $? = 0
 check "mock-pin:disable-says-idle" wait_for said "$n0" "$dA: pages idle after"
 check "mock-pin:disable-destroy" daxctl destroy-device "$dA"
 check "mock-pin:disable-released" wait_for lacks_off $((32 * M))
-check "mock-pin:disable-device-took-it" bash -c "! grep -q '^$(at 32*M):' $pd/dc_accepted_extents"
+check "mock-pin:disable-device-took-it" wait_for bash -c "! grep -q '^$(at 32*M):' $pd/dc_accepted_extents"
 check "mock-pin:disable-no-oops" oopsless
 
 # The device forces out capacity whose pages a pipe holds: the dax device
 # is killed at once (its mapping is gone), its memory map stays until the
 # pipe lets go, and the kernel says what it waits for.
 dB=$(mk 4M)
-check "mock-pin:forced-device-at" first_at "$dB" $((hpa0 + 48 * M))
+check "mock-pin:forced-device-at" at_one "$dB" $((hpa0 + 48 * M))
 rm -f /tmp/pin-go
 $MAP "/dev/$dB" $((4 * M)) pin /tmp/pin-go >/tmp/pin-b.out 2>&1 &
 pin=$!
@@ -110,10 +113,16 @@ n0=$(lines)
 echo "$(at 48*M):0x400000" >"$pd/dc_force_del_extent"
 check "mock-pin:forced-revoked" wait_for said "$n0" "$dB: capacity revoked while enabled"
 check "mock-pin:forced-says-it-waits" wait_for said "$n0" "$dB: .* pages still referenced after .* s: waiting"
+check "mock-pin:forced-device-waits" test -e "$D/$dB"
+# Not yet a check (issue 11, item 7): the revoke waits under the engine
+# lock, so the device's other DC events wait with it
+offer "$(at 56*M):0x200000:0:0"
+sleep 5
+if has_off $((56 * M)); then echo "# engine while a forced revoke waits: went on"; else echo "# engine while a forced revoke waits: stalled"; fi
 touch /tmp/pin-go
 wait $pin
 sed 's/^/# /' /tmp/pin-b.out
-check "mock-pin:forced-pipe-read" grep -q "read $((4 * M)) bytes" /tmp/pin-b.out
+check "mock-pin:forced-pipe-read" grep -qx "read $((4 * M)) bytes" /tmp/pin-b.out
 check "mock-pin:forced-says-idle" wait_for said "$n0" "$dB: pages idle after"
 check "mock-pin:forced-extent-gone" wait_for lacks_off $((48 * M))
 check "mock-pin:forced-device-gone" wait_for test ! -e "$D/$dB"
