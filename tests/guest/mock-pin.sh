@@ -33,6 +33,7 @@ mk() { daxctl create-device -r "$rid" -s "$1" 2>/dev/null | sed -n 's/.*"chardev
 first_at() {
 	local m
 	for m in "$D/$1"/mapping[0-9]*; do
+		[ -e "$m" ] || continue
 		[ $(($(cat "$m/page_offset"))) = 0 ] && { [ $(($(cat "$m/start"))) = $(($2)) ]; return; }
 	done
 	return 1
@@ -45,6 +46,13 @@ oopsless() { ! dmesg | grep -E 'BUG|Oops|WARNING|Call Trace|blocked for more tha
 nmappings() { ls -d "$D/$1"/mapping[0-9]* 2>/dev/null | wc -l; }
 # at_one DEV HPA: the device is one mapping, starting there
 at_one() { [ "$(nmappings "$1")" = 1 ] && first_at "$1" "$2"; }
+# dev_at HPA: the dax device of the region whose first mapping starts there
+dev_at() {
+	local d
+	for d in "$D"/dax$rid.*; do
+		first_at "${d##*/}" "$1" && { echo "${d##*/}"; return; }
+	done
+}
 
 check "mock-pin:reload-with-dcd" reload dcd=1
 if ! read -r m region < <($H create-any 1 2>/tmp/dc-region.err) || [ -z "$region" ]; then
@@ -101,8 +109,10 @@ check "mock-pin:disable-device-took-it" wait_for bash -c "! grep -q '^$(at 32*M)
 check "mock-pin:disable-no-oops" oopsless
 
 # The device forces out capacity whose pages a pipe holds: the dax device
-# is killed at once (its mapping is gone), its memory map stays until the
-# pipe lets go, and the kernel says what it waits for.
+# is killed and deleted at once, and the engine goes on; the memory map
+# and the reservation of the device's range stay until the pipe lets go,
+# so a new dax device over re-added capacity there cannot be enabled
+# meanwhile, and the kernel says what it waits for.
 dB=$(mk 4M)
 check "mock-pin:forced-device-at" at_one "$dB" $((hpa0 + 48 * M))
 rm -f /tmp/pin-go
@@ -112,26 +122,86 @@ check "mock-pin:forced-pinned" wait_for grep -q pinned /tmp/pin-b.out
 n0=$(lines)
 echo "$(at 48*M):0x400000" >"$pd/dc_force_del_extent"
 check "mock-pin:forced-revoked" wait_for said "$n0" "$dB: capacity revoked while enabled"
-check "mock-pin:forced-says-it-waits" wait_for said "$n0" "$dB: .* pages still referenced after .* s: waiting"
-check "mock-pin:forced-device-waits" test -e "$D/$dB"
-# Not yet a check (issue 11, item 7): the revoke waits under the engine
-# lock, so the device's other DC events wait with it
+check "mock-pin:forced-handed-off" wait_for said "$n0" "$dB: .* pages still referenced: their memory map stays"
+check "mock-pin:forced-device-gone-while-pinned" wait_for test ! -e "$D/$dB"
+check "mock-pin:forced-extent-gone-while-pinned" wait_for lacks_off $((48 * M))
+check "mock-pin:forced-range-still-reserved" grep -q " : $dB\$" /proc/iomem
+# the device's other DC events go on meanwhile
 offer "$(at 56*M):0x200000:0:0"
-sleep 5
-if has_off $((56 * M)); then echo "# engine while a forced revoke waits: went on"; else echo "# engine while a forced revoke waits: stalled"; fi
+check "mock-pin:forced-engine-goes-on-while-pinned" wait_for has_off $((56 * M))
+offer "$(at 48*M):0x400000:0:0"
+check "mock-pin:forced-readded" wait_for bash -c "$(declare -f dev_has at hex has_off); pd=$pd dpa0=$dpa0 dax=$dax; dev_has $((48 * M)) $((4 * M)) && has_off $((48 * M))"
+n1=$(lines)
+daxctl create-device -r "$rid" -s 4M >/dev/null 2>&1
+dC=$(dev_at $((hpa0 + 48 * M)))
+check "mock-pin:forced-new-device-over-it" test -n "$dC"
+check "mock-pin:forced-new-device-not-enabled" bash -c "! test -e $D/$dC/driver"
+check "mock-pin:forced-new-device-says-why" said "$n1" "$dC: mapping0: $(hex $((hpa0 + 48 * M)))-.* could not reserve range"
+check "mock-pin:forced-says-it-waits" wait_for said "$n0" "$dB: .* pages still referenced after .* s: waiting"
+check "mock-pin:forced-pipe-held" running $pin
 touch /tmp/pin-go
 wait $pin
 sed 's/^/# /' /tmp/pin-b.out
 check "mock-pin:forced-pipe-read" grep -qx "read $((4 * M)) bytes" /tmp/pin-b.out
 check "mock-pin:forced-says-idle" wait_for said "$n0" "$dB: pages idle after"
-check "mock-pin:forced-extent-gone" wait_for lacks_off $((48 * M))
-check "mock-pin:forced-device-gone" wait_for test ! -e "$D/$dB"
-check "mock-pin:forced-engine-goes-on" bash -c "$(declare -f offer at hex wait_for has_off); pd=$pd dpa0=$dpa0 dax=$dax; offer '$(at 48*M):0x200000:0:0' && wait_for has_off $((48 * M))"
+check "mock-pin:forced-range-let-go" wait_for bash -c "! grep -q ' : $dB\$' /proc/iomem"
+check "mock-pin:forced-new-device-enables" daxctl enable-device "$dC"
+check "mock-pin:forced-new-device-at" at_one "$dC" $((hpa0 + 48 * M))
 check "mock-pin:no-order-errors" test "$(stat order_errors)" = 0
-check "mock-pin:no-oops" oopsless
+check "mock-pin:forced-no-oops" oopsless
+
+# The host takes the region down while a pipe holds pages of one of its
+# dax devices: the teardown stops every dax device of the region at once
+# (a mapping of another one faults), refuses new ones, and waits for the
+# pipe, saying so, off the engine: the device's DC events go on (an offer
+# in the region is answered, rejected), and a release of what the pipe
+# holds waits.  Once the pipe lets go, the region goes and the release
+# completes.
+f2=$(mk 2M)
+check "mock-pin:teardown-other-at" at_one "$f2" $((hpa0 + 56 * M))
+offer "$(at 64*M):0x400000:0:0"
+check "mock-pin:teardown-extent-added" wait_for has_off $((64 * M))
+dE=$(mk 4M)
+check "mock-pin:teardown-device-at" at_one "$dE" $((hpa0 + 64 * M))
+rm -f /tmp/pin-go /tmp/hold-go
+$MAP "/dev/$f2" $((2 * M)) hold /tmp/hold-go >/tmp/hold-f.out 2>&1 &
+hold=$!
+check "mock-pin:teardown-other-mapped" wait_for grep -q mapped /tmp/hold-f.out
+$MAP "/dev/$dE" $((4 * M)) pin /tmp/pin-go >/tmp/pin-e.out 2>&1 &
+pin=$!
+check "mock-pin:teardown-pinned" wait_for grep -q pinned /tmp/pin-e.out
+n0=$(lines)
+echo "$region" >/sys/bus/cxl/drivers/cxl_region/unbind 2>/tmp/pin-unbind.err &
+ub=$!
+check "mock-pin:teardown-says-it-waits" wait_for said "$n0" "$dE: .* pages still referenced after .* s: waiting"
+check "mock-pin:teardown-waits" running $ub
+check "mock-pin:teardown-no-new-device" bash -c "! echo 1 2>/dev/null >$dax/dax_region/create"
+touch /tmp/hold-go
+wait $hold
+hs=$?
+sed 's/^/# /' /tmp/hold-f.out
+check "mock-pin:teardown-other-stopped" test "$hs" != 0 -a -z "$(grep touched /tmp/hold-f.out)"
+r0=$(stat responses)
+offer "$(at 72*M):0x200000:0:0"
+check "mock-pin:teardown-engine-goes-on" wait_for bash -c "[ \$(awk '\$1 == \"responses\" { print \$2 }' $pd/dc_stats) -gt $r0 ]"
+check "mock-pin:teardown-offer-rejected" bash -c "! grep -q '^$(at 72*M):' $pd/dc_accepted_extents"
+echo "$(at 64*M):0x400000" >"$pd/dc_del_extent"
+check "mock-pin:teardown-release-waits" wait_for said "$n0" "release of DC $(at 64*M)-$(hex $((dpa0 + 68 * M - 1))) waits for its users"
+check "mock-pin:teardown-device-keeps" dev_has $((64 * M)) $((4 * M))
+sleep 2
+check "mock-pin:teardown-device-still-keeps" dev_has $((64 * M)) $((4 * M))
+touch /tmp/pin-go
+wait $pin
+sed 's/^/# /' /tmp/pin-e.out
+check "mock-pin:teardown-pipe-read" grep -qx "read $((4 * M)) bytes" /tmp/pin-e.out
+wait $ub
+check "mock-pin:teardown-completes" test $? = 0
+check "mock-pin:teardown-says-idle" wait_for said "$n0" "$dE: pages idle after"
+check "mock-pin:teardown-device-took-it" wait_for bash -c "! grep -q '^$(at 64*M):' $pd/dc_accepted_extents"
+check "mock-pin:teardown-no-order-errors" test "$(stat order_errors)" = 0
+check "mock-pin:teardown-no-oops" oopsless
 
 echo 'file extent.c -p' >/proc/dynamic_debug/control
-for d in "$D"/dax$rid.*; do daxctl disable-device "${d##*/}" >/dev/null 2>&1; daxctl destroy-device "${d##*/}" >/dev/null 2>&1; done
 check "mock-pin:region-destroyed" $H destroy "$region"
 check "mock-pin:reload-without-dcd" reload
 done_testing
