@@ -159,6 +159,33 @@ check "mock-pin:forced-no-oops" oopsless
 # completes.
 f2=$(mk 2M)
 check "mock-pin:teardown-other-at" at_one "$f2" $((hpa0 + 56 * M))
+
+# The host disables a dax device whose pages a pipe holds, and while the
+# disable waits, the device forces its capacity out: the wait hands the
+# memory map off and the disable completes, the pipe still held, and the
+# engine does not wait for the disable.
+offer "$(at 80*M):0x400000:0:0"
+check "mock-pin:disable-forced-extent-added" wait_for has_off $((80 * M))
+dF=$(mk 4M)
+check "mock-pin:disable-forced-device-at" at_one "$dF" $((hpa0 + 80 * M))
+rm -f /tmp/pin-go
+$MAP "/dev/$dF" $((4 * M)) pin /tmp/pin-go >/tmp/pin-f.out 2>&1 &
+pin=$!
+check "mock-pin:disable-forced-pinned" wait_for grep -q pinned /tmp/pin-f.out
+n0=$(lines)
+daxctl disable-device "$dF" >/tmp/pin-disable.out 2>&1 &
+dis=$!
+check "mock-pin:disable-forced-waits" wait_for said "$n0" "$dF: .* pages still referenced after .* s: waiting"
+echo "$(at 80*M):0x400000" >"$pd/dc_force_del_extent"
+check "mock-pin:disable-forced-hands-off" wait_for said "$n0" "$dF: .* pages still referenced: their memory map stays"
+check "mock-pin:disable-forced-disable-completes" wait_for bash -c "! kill -0 $dis 2>/dev/null"
+check "mock-pin:disable-forced-extent-gone" wait_for lacks_off $((80 * M))
+check "mock-pin:disable-forced-pipe-held" running $pin
+touch /tmp/pin-go
+wait $pin
+check "mock-pin:disable-forced-pipe-read" grep -qx "read $((4 * M)) bytes" /tmp/pin-f.out
+check "mock-pin:disable-forced-says-idle" wait_for said "$n0" "$dF: pages idle after"
+check "mock-pin:disable-forced-no-oops" oopsless
 offer "$(at 64*M):0x400000:0:0"
 check "mock-pin:teardown-extent-added" wait_for has_off $((64 * M))
 dE=$(mk 4M)
@@ -176,6 +203,9 @@ ub=$!
 check "mock-pin:teardown-says-it-waits" wait_for said "$n0" "$dE: .* pages still referenced after .* s: waiting"
 check "mock-pin:teardown-waits" running $ub
 check "mock-pin:teardown-no-new-device" bash -c "! echo 1 2>/dev/null >$dax/dax_region/create"
+# a delete written meanwhile returns (it would hold up the teardown)
+timeout 20 bash -c "echo $f2 >$dax/dax_region/delete" 2>/dev/null
+check "mock-pin:teardown-delete-returns" test $? != 124
 touch /tmp/hold-go
 wait $hold
 hs=$?
