@@ -7,68 +7,24 @@
 # so data written through a mapping is checked on QEMU (test_dcd1_dax).
 # The mock is reloaded without dcd at the end.
 . /lab/tests/guest/lib/ktap.sh
-H=/lab/tests/guest/lib/dc-region
-MAP=/lab/tests/guest/lib/dax-map
-C=/sys/bus/cxl/devices
-D=/sys/bus/dax/devices
+. /lab/tests/guest/lib/dc-mock.sh
 PRE_TAG=dcd0dcd0-0000-0000-0000-000000000001
 TAG=5e7a9c4e-2222-4d2a-9c6b-0123456789ab
-M=$((1 << 20))
-
-reload() {
-	modprobe -r cxl_test && modprobe -r cxl_mock_mem &&
-		modprobe cxl_mock_mem "$@" && /lab/tests/guest/lib/load-cxl-test
-}
-hex() { printf '%#x' "$(($1))"; }
-wait_for() {
-	local i
-	for i in $(seq 300); do "$@" && return 0; sleep 0.2; done
-	return 1
-}
-stat() { awk -v k="$1" '$1 == k { print $2 }' "$pd/dc_stats"; }
-at() { hex $((dpa0 + $1)); }
-offer() { printf '%s\n' "$@" | python3 -c 'import os, sys; d = sys.stdin.buffer.read(); fd = os.open(sys.argv[1], os.O_WRONLY); assert os.write(fd, d) == len(d)' "$pd/dc_inject_extent"; }
 # has_extent OFFSET LEN: the region shows the extent
 has_extent() { grep -qx "$(hex "$1")" $(ls "$dax"/extent*/offset 2>/dev/null | while read -r f; do [ "$(cat "${f%/offset}/length")" = "$(hex "$2")" ] && echo "$f"; done) /dev/null; }
 lacks_extent() { [ -d "$dax" ] && ! grep -qx "$(hex "$1")" "$dax"/extent*/offset 2>/dev/null; }
-# device accepted DPA (mock's list), as "dpa:len" lines
-dev_has() { grep -q "^$(at "$1"):$(hex "$2"):" "$pd/dc_accepted_extents"; }
 avail() { cat "$dax/dax_region/available_size"; }
 size_of() { cat "$D/$1/size"; }
 new_seed() { echo 1 >"$dax/dax_region/create" 2>/dev/null; cat "$dax/dax_region/seed"; }
-nmappings() { ls -d "$D/$1"/mapping[0-9]* 2>/dev/null | wc -l; }
 # write_attr ATTR VALUE ERRNO-TEXT: the write fails with that error
 write_fails() {
 	local out
 	out=$( { echo "$2" >"$1"; } 2>&1) && { echo "write of $2 to $1 succeeded"; return 1; }
 	echo "$out" | grep -q "$3" || { echo "$out"; return 1; }
 }
-# the page_offset 0 mapping of a device starts at HPA $2
-first_at() { maps_at "$1" 0 "$2"; }
-# maps_at DEV PGOFF HPA: the device's mapping at page offset PGOFF starts there
-maps_at() {
-	local m
-	for m in "$D/$1"/mapping[0-9]*; do
-		[ $(($(cat "$m/page_offset"))) = $(($2)) ] && { [ $(($(cat "$m/start"))) = $(($3)) ]; return; }
-	done
-	return 1
-}
 idle() { [ "$(stat pending_groups)" = 0 ]; }
 
-check "mock-dax:reload-with-dcd" reload dcd=1
-if ! read -r m region < <($H create-any 1 2>/tmp/dc-region.err) || [ -z "$region" ]; then
-	sed 's/^/# /' /tmp/dc-region.err
-	not_ok "mock-dax:dc-region-created"
-	done_testing
-fi
-ok "mock-dax:dc-region-created"
-rid=${region#region}
-dax=$C/$region/dax_region$rid
-pd=/sys/bus/platform/devices/$(basename "$(readlink -f "$C/$m/..")")
-dec=$(cat "$C/$region/target0")
-dpa0=$(($(cat "$C/$dec/dpa_resource")))
-hpa0=$(($(cat "$C/$region/resource")))
-echo "# $m $region DPA $(hex $dpa0) HPA $(hex $hpa0)"
+dc_mock_region mock-dax
 dmesg -C
 # the engine says when a release waits for its users (positive evidence
 # that it looked, rather than a sleep)
@@ -194,8 +150,6 @@ dev_covers() {
 	done <"$pd/dc_accepted_extents"
 	return 1
 }
-# mk SIZE: a dax device carved by size with daxctl (enabled), its name
-mk() { daxctl create-device -r "$rid" -s "$1" 2>/dev/null | sed -n 's/.*"chardev":"\(dax[0-9.]*\)".*/\1/p' | head -1; }
 bound() { [ -e "$D/$1/driver" ]; }
 offer "$(at 64*M):0x800000:0:0"
 check "mock-dax:cut-extent-added" wait_for has_extent $((64 * M)) $((8 * M))

@@ -7,45 +7,35 @@
 # whether the dax device is disabled by the host or forced out by the
 # device.  The mock is reloaded without dcd at the end.
 . /lab/tests/guest/lib/ktap.sh
-H=/lab/tests/guest/lib/dc-region
-MAP=/lab/tests/guest/lib/dax-map
-C=/sys/bus/cxl/devices
-D=/sys/bus/dax/devices
-M=$((1 << 20))
+. /lab/tests/guest/lib/dc-mock.sh
 
-reload() {
-	modprobe -r cxl_test && modprobe -r cxl_mock_mem &&
-		modprobe cxl_mock_mem "$@" && /lab/tests/guest/lib/load-cxl-test
-}
-hex() { printf '%#x' "$(($1))"; }
-wait_for() {
-	local i
-	for i in $(seq 300); do "$@" && return 0; sleep 0.2; done
-	return 1
-}
-stat() { awk -v k="$1" '$1 == k { print $2 }' "$pd/dc_stats"; }
-at() { hex $((dpa0 + $1)); }
-offer() { printf '%s\n' "$@" >"$pd/dc_inject_extent"; }
 has_off() { grep -qx "$(hex "$1")" "$dax"/extent*/offset 2>/dev/null; }
 lacks_off() { [ -d "$dax" ] && ! has_off "$1"; }
-dev_has() { grep -q "^$(at "$1"):$(hex "$2"):" "$pd/dc_accepted_extents"; }
-mk() { daxctl create-device -r "$rid" -s "$1" 2>/dev/null | sed -n 's/.*"chardev":"\(dax[0-9.]*\)".*/\1/p' | head -1; }
-first_at() {
-	local m
-	for m in "$D/$1"/mapping[0-9]*; do
-		[ -e "$m" ] || continue
-		[ $(($(cat "$m/page_offset"))) = 0 ] && { [ $(($(cat "$m/start"))) = $(($2)) ]; return; }
-	done
-	return 1
-}
 # said SINCE TEXT: the kernel logged TEXT after dmesg line count SINCE
 said() { dmesg | tail -n +$(($1 + 1)) | grep -q "$2"; }
 lines() { dmesg | wc -l; }
 running() { kill -0 "$1" 2>/dev/null; }
 oopsless() { ! dmesg | grep -E 'BUG|Oops|WARNING|Call Trace|blocked for more than'; }
-nmappings() { ls -d "$D/$1"/mapping[0-9]* 2>/dev/null | wc -l; }
 # at_one DEV HPA: the device is one mapping, starting there
 at_one() { [ "$(nmappings "$1")" = 1 ] && first_at "$1" "$2"; }
+# made NAME SIZE OFFSET: a dax device of SIZE carved with daxctl, one
+# mapping at OFFSET in the region (NAME-device-at); its name in $dev
+made() { dev=$(mk "$2"); check "$1-device-at" at_one "$dev" $((hpa0 + $3)); }
+# pin NAME DEV SIZE: splice the device's pages into a pipe, which holds
+# them until unpin (NAME-pinned)
+pin() {
+	rm -f /tmp/pin-go
+	$MAP "/dev/$2" "$3" pin /tmp/pin-go >"/tmp/pin-$2.out" 2>&1 &
+	pin_pid=$! pin_dev=$2 pin_size=$3
+	check "$1-pinned" wait_for grep -q pinned "/tmp/pin-$2.out"
+}
+# unpin NAME: the pipe lets go, having read all it held (NAME-pipe-read)
+unpin() {
+	touch /tmp/pin-go
+	wait "$pin_pid"
+	sed 's/^/# /' "/tmp/pin-$pin_dev.out"
+	check "$1-pipe-read" grep -qx "read $pin_size bytes" "/tmp/pin-$pin_dev.out"
+}
 # dev_at HPA: the dax device of the region whose first mapping starts there
 dev_at() {
 	local d
@@ -54,20 +44,7 @@ dev_at() {
 	done
 }
 
-check "mock-pin:reload-with-dcd" reload dcd=1
-if ! read -r m region < <($H create-any 1 2>/tmp/dc-region.err) || [ -z "$region" ]; then
-	sed 's/^/# /' /tmp/dc-region.err
-	not_ok "mock-pin:dc-region-created"
-	done_testing
-fi
-ok "mock-pin:dc-region-created"
-rid=${region#region}
-dax=$C/$region/dax_region$rid
-pd=/sys/bus/platform/devices/$(basename "$(readlink -f "$C/$m/..")")
-dec=$(cat "$C/$region/target0")
-dpa0=$(($(cat "$C/$dec/dpa_resource")))
-hpa0=$(($(cat "$C/$region/resource")))
-echo "# $m $region DPA $(hex $dpa0) HPA $(hex $hpa0)"
+dc_mock_region mock-pin
 dmesg -C
 echo 'file extent.c +p' >/proc/dynamic_debug/control
 check "mock-pin:dax-region-bound" wait_for test -e "$dax/dax_region/available_size"
@@ -82,12 +59,9 @@ check "mock-pin:extents-added" wait_for has_off $((48 * M))
 # waits for the pipe and says so; the capacity stays with the host (a
 # release the device asks for meanwhile waits), then goes back once the
 # pipe let go and the device is destroyed.
-dA=$(mk 4M)
-check "mock-pin:disable-device-at" at_one "$dA" $((hpa0 + 32 * M))
-rm -f /tmp/pin-go
-$MAP "/dev/$dA" $((4 * M)) pin /tmp/pin-go >/tmp/pin-a.out 2>&1 &
-pin=$!
-check "mock-pin:disable-pinned" wait_for grep -q pinned /tmp/pin-a.out
+made mock-pin:disable 4M $((32 * M))
+dA=$dev
+pin mock-pin:disable "$dA" $((4 * M))
 n0=$(lines)
 daxctl disable-device "$dA" >/tmp/pin-disable.out 2>&1 &
 dis=$!
@@ -96,10 +70,7 @@ check "mock-pin:disable-waits" running $dis
 echo "$(at 32*M):0x400000" >"$pd/dc_del_extent"
 check "mock-pin:disable-release-waits" wait_for said "$n0" "release of DC $(at 32*M)-$(hex $((dpa0 + 36 * M - 1))) waits for its users"
 check "mock-pin:disable-device-keeps" dev_has $((32 * M)) $((4 * M))
-touch /tmp/pin-go
-wait $pin
-sed 's/^/# /' /tmp/pin-a.out
-check "mock-pin:disable-pipe-read" grep -qx "read $((4 * M)) bytes" /tmp/pin-a.out
+unpin mock-pin:disable
 wait $dis
 check "mock-pin:disable-completes" test $? = 0
 check "mock-pin:disable-says-idle" wait_for said "$n0" "$dA: pages idle after"
@@ -113,12 +84,9 @@ check "mock-pin:disable-no-oops" oopsless
 # and the reservation of the device's range stay until the pipe lets go,
 # so a new dax device over re-added capacity there cannot be enabled
 # meanwhile, and the kernel says what it waits for.
-dB=$(mk 4M)
-check "mock-pin:forced-device-at" at_one "$dB" $((hpa0 + 48 * M))
-rm -f /tmp/pin-go
-$MAP "/dev/$dB" $((4 * M)) pin /tmp/pin-go >/tmp/pin-b.out 2>&1 &
-pin=$!
-check "mock-pin:forced-pinned" wait_for grep -q pinned /tmp/pin-b.out
+made mock-pin:forced 4M $((48 * M))
+dB=$dev
+pin mock-pin:forced "$dB" $((4 * M))
 n0=$(lines)
 echo "$(at 48*M):0x400000" >"$pd/dc_force_del_extent"
 check "mock-pin:forced-revoked" wait_for said "$n0" "$dB: capacity revoked while enabled"
@@ -138,11 +106,8 @@ check "mock-pin:forced-new-device-over-it" test -n "$dC"
 check "mock-pin:forced-new-device-not-enabled" bash -c "! test -e $D/$dC/driver"
 check "mock-pin:forced-new-device-says-why" said "$n1" "$dC: mapping0: $(hex $((hpa0 + 48 * M)))-.* could not reserve range"
 check "mock-pin:forced-says-it-waits" wait_for said "$n0" "$dB: .* pages still referenced after .* s: waiting"
-check "mock-pin:forced-pipe-held" running $pin
-touch /tmp/pin-go
-wait $pin
-sed 's/^/# /' /tmp/pin-b.out
-check "mock-pin:forced-pipe-read" grep -qx "read $((4 * M)) bytes" /tmp/pin-b.out
+check "mock-pin:forced-pipe-held" running $pin_pid
+unpin mock-pin:forced
 check "mock-pin:forced-says-idle" wait_for said "$n0" "$dB: pages idle after"
 check "mock-pin:forced-range-let-go" wait_for bash -c "! grep -q ' : $dB\$' /proc/iomem"
 check "mock-pin:forced-new-device-enables" daxctl enable-device "$dC"
@@ -166,12 +131,9 @@ check "mock-pin:teardown-other-at" at_one "$f2" $((hpa0 + 56 * M))
 # engine does not wait for the disable.
 offer "$(at 80*M):0x400000:0:0"
 check "mock-pin:disable-forced-extent-added" wait_for has_off $((80 * M))
-dF=$(mk 4M)
-check "mock-pin:disable-forced-device-at" at_one "$dF" $((hpa0 + 80 * M))
-rm -f /tmp/pin-go
-$MAP "/dev/$dF" $((4 * M)) pin /tmp/pin-go >/tmp/pin-f.out 2>&1 &
-pin=$!
-check "mock-pin:disable-forced-pinned" wait_for grep -q pinned /tmp/pin-f.out
+made mock-pin:disable-forced 4M $((80 * M))
+dF=$dev
+pin mock-pin:disable-forced "$dF" $((4 * M))
 n0=$(lines)
 daxctl disable-device "$dF" >/tmp/pin-disable.out 2>&1 &
 dis=$!
@@ -180,32 +142,31 @@ echo "$(at 80*M):0x400000" >"$pd/dc_force_del_extent"
 check "mock-pin:disable-forced-hands-off" wait_for said "$n0" "$dF: .* pages still referenced: their memory map stays"
 check "mock-pin:disable-forced-disable-completes" wait_for bash -c "! kill -0 $dis 2>/dev/null"
 check "mock-pin:disable-forced-extent-gone" wait_for lacks_off $((80 * M))
-check "mock-pin:disable-forced-pipe-held" running $pin
-touch /tmp/pin-go
-wait $pin
-check "mock-pin:disable-forced-pipe-read" grep -qx "read $((4 * M)) bytes" /tmp/pin-f.out
+check "mock-pin:disable-forced-pipe-held" running $pin_pid
+unpin mock-pin:disable-forced
 check "mock-pin:disable-forced-says-idle" wait_for said "$n0" "$dF: pages idle after"
 check "mock-pin:disable-forced-no-oops" oopsless
 offer "$(at 64*M):0x400000:0:0"
 check "mock-pin:teardown-extent-added" wait_for has_off $((64 * M))
-dE=$(mk 4M)
-check "mock-pin:teardown-device-at" at_one "$dE" $((hpa0 + 64 * M))
-rm -f /tmp/pin-go /tmp/hold-go
+made mock-pin:teardown 4M $((64 * M))
+dE=$dev
+rm -f /tmp/hold-go
 $MAP "/dev/$f2" $((2 * M)) hold /tmp/hold-go >/tmp/hold-f.out 2>&1 &
 hold=$!
 check "mock-pin:teardown-other-mapped" wait_for grep -q mapped /tmp/hold-f.out
-$MAP "/dev/$dE" $((4 * M)) pin /tmp/pin-go >/tmp/pin-e.out 2>&1 &
-pin=$!
-check "mock-pin:teardown-pinned" wait_for grep -q pinned /tmp/pin-e.out
+pin mock-pin:teardown "$dE" $((4 * M))
 n0=$(lines)
 echo "$region" >/sys/bus/cxl/drivers/cxl_region/unbind 2>/tmp/pin-unbind.err &
 ub=$!
 check "mock-pin:teardown-says-it-waits" wait_for said "$n0" "$dE: .* pages still referenced after .* s: waiting"
 check "mock-pin:teardown-waits" running $ub
 check "mock-pin:teardown-no-new-device" bash -c "! echo 1 2>/dev/null >$dax/dax_region/create"
-# a delete written meanwhile returns (it would hold up the teardown)
-timeout 20 bash -c "echo $f2 >$dax/dax_region/delete" 2>/dev/null
-check "mock-pin:teardown-delete-returns" test $? != 124
+# a delete written meanwhile is refused as the region goes, rather than
+# waiting for the region's lock (it would hold up the teardown)
+out=$(timeout 20 bash -c "echo $f2 >$dax/dax_region/delete" 2>&1)
+rc=$?
+echo "# delete: rc $rc: $out"
+check "mock-pin:teardown-delete-refused" test $rc = 1 -a -n "$(echo "$out" | grep 'No such device')"
 touch /tmp/hold-go
 wait $hold
 hs=$?
@@ -220,10 +181,7 @@ check "mock-pin:teardown-release-waits" wait_for said "$n0" "release of DC $(at 
 check "mock-pin:teardown-device-keeps" dev_has $((64 * M)) $((4 * M))
 sleep 2
 check "mock-pin:teardown-device-still-keeps" dev_has $((64 * M)) $((4 * M))
-touch /tmp/pin-go
-wait $pin
-sed 's/^/# /' /tmp/pin-e.out
-check "mock-pin:teardown-pipe-read" grep -qx "read $((4 * M)) bytes" /tmp/pin-e.out
+unpin mock-pin:teardown
 wait $ub
 check "mock-pin:teardown-completes" test $? = 0
 check "mock-pin:teardown-says-idle" wait_for said "$n0" "$dE: pages idle after"
