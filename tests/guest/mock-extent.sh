@@ -6,19 +6,13 @@
 # answer) and with no response out of order.  The mock is reloaded without
 # dcd at the end.
 . /lab/tests/guest/lib/ktap.sh
-H=/lab/tests/guest/lib/dc-region
-C=/sys/bus/cxl/devices
+. /lab/tests/guest/lib/dc-mock.sh
 NULL_UUID=00000000-0000-0000-0000-000000000000
 PRE_TAG=dcd0dcd0-0000-0000-0000-000000000001
 TAG=5e7a9c4e-1111-4d2a-9c6b-0123456789ab
 TIMEOUT=/sys/module/cxl_core/parameters/dc_group_timeout
 
-reload() {
-	modprobe -r cxl_test && modprobe -r cxl_mock_mem &&
-		modprobe cxl_mock_mem "$@" && /lab/tests/guest/lib/load-cxl-test
-}
 pdev_of() { basename "$(readlink -f "$C/$1/..")"; }
-hex() { printf '%#x' "$(($1))"; }
 
 # The region's geometry: its DAX region and the DPA its decoder maps
 geometry() {
@@ -54,15 +48,8 @@ dev_view() {
 			printf '%#x:%#x:%s\n' $((d)) $((l)) "$u"
 	done <"$pd/dc_accepted_extents" | sort
 }
-stat() { awk -v k="$1" '$1 == k { print $2 }' "$pd/dc_stats"; }
 # stat_is KEY VALUE: a counter of dc_stats has that value (for wait_for)
 stat_is() { [ "$(stat "$1")" = "$2" ]; }
-# wait_for CMD...: poll CMD for up to 60 s (the engine is a work item)
-wait_for() {
-	local i
-	for i in $(seq 300); do "$@" && return 0; sleep 0.2; done
-	return 1
-}
 # wait_long CMD...: the same for up to 5 minutes (thousands of groups
 # under a debug kernel)
 wait_long() {
@@ -115,15 +102,7 @@ scenario() {	# scenario NAME CMD...: run the steps, then the views must agree
 export -f hex host_view dev_view stat stat_is wait_for wait_long idle host_has host_count_is host_lacks host_none_in same write_burst offer take_back at messages said
 export C NULL_UUID PRE_TAG TAG TIMEOUT
 
-check "mock-extent:reload-with-dcd" reload dcd=1
-
-if ! read -r m region < <($H create-any 1 2>/tmp/dc-region.err) || [ -z "$region" ]; then
-	sed 's/^/# /' /tmp/dc-region.err
-	not_ok "mock-extent:dc-region-created"
-	done_testing
-fi
-ok "mock-extent:dc-region-created"
-pd=/sys/bus/platform/devices/$(pdev_of "$m")
+dc_mock_region mock-extent
 geometry
 export pd dax dpa0 dpa_end
 echo "# $m $region $dec DPA $(hex $dpa0)-$(hex $dpa_end)"
