@@ -140,7 +140,9 @@ dis=$!
 check "mock-pin:disable-forced-waits" wait_for said "$n0" "$dF: .* pages still referenced after .* s: waiting"
 echo "$(at 80*M):0x400000" >"$pd/dc_force_del_extent"
 check "mock-pin:disable-forced-hands-off" wait_for said "$n0" "$dF: .* pages still referenced: their memory map stays"
-check "mock-pin:disable-forced-disable-completes" wait_for bash -c "! kill -0 $dis 2>/dev/null"
+check "mock-pin:disable-forced-disable-returns" wait_for bash -c "! kill -0 $dis 2>/dev/null"
+wait $dis
+check "mock-pin:disable-forced-disable-completes" test $? = 0
 check "mock-pin:disable-forced-extent-gone" wait_for lacks_off $((80 * M))
 check "mock-pin:disable-forced-pipe-held" running $pin_pid
 unpin mock-pin:disable-forced
@@ -160,7 +162,8 @@ echo "$region" >/sys/bus/cxl/drivers/cxl_region/unbind 2>/tmp/pin-unbind.err &
 ub=$!
 check "mock-pin:teardown-says-it-waits" wait_for said "$n0" "$dE: .* pages still referenced after .* s: waiting"
 check "mock-pin:teardown-waits" running $ub
-check "mock-pin:teardown-no-new-device" bash -c "! echo 1 2>/dev/null >$dax/dax_region/create"
+out=$( { echo 1 >"$dax/dax_region/create"; } 2>&1)
+check "mock-pin:teardown-no-new-device" test -n "$(echo "$out" | grep 'No such device')"
 # a delete written meanwhile is refused as the region goes, rather than
 # waiting for the region's lock (it would hold up the teardown)
 out=$(timeout 20 bash -c "echo $f2 >$dax/dax_region/delete" 2>&1)
@@ -172,6 +175,10 @@ wait $hold
 hs=$?
 sed 's/^/# /' /tmp/hold-f.out
 check "mock-pin:teardown-other-stopped" test "$hs" != 0 -a -z "$(grep touched /tmp/hold-f.out)"
+# capacity forced out of the going region: the engine lets go of it
+# without the region's lock, the detach deletes what it left
+echo "$(at 56*M):0x200000" >"$pd/dc_force_del_extent"
+check "mock-pin:teardown-forced-acted-on" wait_for said "$n0" "forced release of DC $(at 56*M)-$(hex $((dpa0 + 58 * M - 1)))"
 r0=$(stat responses)
 offer "$(at 72*M):0x200000:0:0"
 check "mock-pin:teardown-engine-goes-on" wait_for bash -c "[ \$(awk '\$1 == \"responses\" { print \$2 }' $pd/dc_stats) -gt $r0 ]"
