@@ -115,13 +115,7 @@ check "mock-pin:forced-new-device-at" at_one "$dC" $((hpa0 + 48 * M))
 check "mock-pin:no-order-errors" test "$(stat order_errors)" = 0
 check "mock-pin:forced-no-oops" oopsless
 
-# The host takes the region down while a pipe holds pages of one of its
-# dax devices: the teardown stops every dax device of the region at once
-# (a mapping of another one faults), refuses new ones, and waits for the
-# pipe, saying so, off the engine: the device's DC events go on (an offer
-# in the region is answered, rejected), and a release of what the pipe
-# holds waits.  Once the pipe lets go, the region goes and the release
-# completes.
+# another dax device of the region, for the teardown below
 f2=$(mk 2M)
 check "mock-pin:teardown-other-at" at_one "$f2" $((hpa0 + 56 * M))
 
@@ -148,6 +142,13 @@ check "mock-pin:disable-forced-pipe-held" running $pin_pid
 unpin mock-pin:disable-forced
 check "mock-pin:disable-forced-says-idle" wait_for said "$n0" "$dF: pages idle after"
 check "mock-pin:disable-forced-no-oops" oopsless
+# The host takes the region down while a pipe holds pages of one of its
+# dax devices: the teardown stops every dax device of the region at once
+# (a mapping of another one faults), refuses new ones, and waits for the
+# pipe, saying so, off the engine: the device's DC events go on (an offer
+# in the region is answered, rejected), and a release of what the pipe
+# holds waits.  Once the pipe lets go, the region goes and the release
+# completes.
 offer "$(at 64*M):0x400000:0:0"
 check "mock-pin:teardown-extent-added" wait_for has_off $((64 * M))
 made mock-pin:teardown 4M $((64 * M))
@@ -163,13 +164,13 @@ ub=$!
 check "mock-pin:teardown-says-it-waits" wait_for said "$n0" "$dE: .* pages still referenced after .* s: waiting"
 check "mock-pin:teardown-waits" running $ub
 out=$( { echo 1 >"$dax/dax_region/create"; } 2>&1)
-check "mock-pin:teardown-no-new-device" test -n "$(echo "$out" | grep 'No such device')"
+check "mock-pin:teardown-no-new-device" test -n "$(echo "$out" | grep 'No such device or address')"
 # a delete written meanwhile is refused as the region goes, rather than
 # waiting for the region's lock (it would hold up the teardown)
 out=$(timeout 20 bash -c "echo $f2 >$dax/dax_region/delete" 2>&1)
 rc=$?
 echo "# delete: rc $rc: $out"
-check "mock-pin:teardown-delete-refused" test $rc = 1 -a -n "$(echo "$out" | grep 'No such device')"
+check "mock-pin:teardown-delete-refused" test $rc = 1 -a -n "$(echo "$out" | grep 'No such device or address')"
 touch /tmp/hold-go
 wait $hold
 hs=$?
