@@ -142,6 +142,7 @@ check "mock-pin:disable-forced-pipe-held" running $pin_pid
 unpin mock-pin:disable-forced
 check "mock-pin:disable-forced-says-idle" wait_for said "$n0" "$dF: pages idle after"
 check "mock-pin:disable-forced-no-oops" oopsless
+
 # The host takes the region down while a pipe holds pages of one of its
 # dax devices: the teardown stops every dax device of the region at once
 # (a mapping of another one faults), refuses new ones, and waits for the
