@@ -15,7 +15,6 @@ has_extent() { grep -qx "$(hex "$1")" $(ls "$dax"/extent*/offset 2>/dev/null | w
 lacks_extent() { [ -d "$dax" ] && ! grep -qx "$(hex "$1")" "$dax"/extent*/offset 2>/dev/null; }
 avail() { cat "$dax/dax_region/available_size"; }
 size_of() { cat "$D/$1/size"; }
-new_seed() { echo 1 >"$dax/dax_region/create" 2>/dev/null; cat "$dax/dax_region/seed"; }
 # write_attr ATTR VALUE ERRNO-TEXT: the write fails with that error
 write_fails() {
 	local out

@@ -143,6 +143,76 @@ unpin mock-pin:disable-forced
 check "mock-pin:disable-forced-says-idle" wait_for said "$n0" "$dF: pages idle after"
 check "mock-pin:disable-forced-no-oops" oopsless
 
+# The device forces out a tagged allocation of two extents, which one dax
+# device claimed and a pipe holds pages of, by two records chained by
+# More: the dax device goes at once, its memory map handed off as for one
+# extent, and the engine goes on (neither extent waits for the pipe).
+TAG=6d0c1f3a-4444-4b1e-8e2f-0123456789ab
+offer "$(at 88*M):0x200000:$TAG:1:0" "$(at 92*M):0x200000:$TAG:0:1"
+check "mock-pin:multi-added" wait_for has_off $((92 * M))
+dM=$(new_seed)
+check "mock-pin:multi-claimed" bash -c "echo $TAG >$D/$dM/uuid && test \$(cat $D/$dM/size) = $((4 * M))"
+check "mock-pin:multi-enabled" daxctl enable-device "$dM"
+check "mock-pin:multi-two-mappings" bash -c "$(declare -f nmappings maps_at); D=$D; [ \$(nmappings $dM) = 2 ] && maps_at $dM 0 $((hpa0 + 88 * M)) && maps_at $dM $((2 * M / 4096)) $((hpa0 + 92 * M))"
+pin mock-pin:multi "$dM" $((4 * M))
+n0=$(lines)
+r0=$(stat release_cmds)
+burst "$pd/dc_force_del_extent" "$(at 88*M):0x200000:$TAG:1" "$(at 92*M):0x200000:$TAG:0"
+check "mock-pin:multi-revoked" wait_for said "$n0" "$dM: capacity revoked while enabled"
+check "mock-pin:multi-handed-off" wait_for said "$n0" "$dM: .* pages still referenced: their memory map stays"
+# handed off at once, not after its unbind waited (then the work item
+# says it waits too)
+check "mock-pin:multi-handed-off-first" bash -c "dmesg | tail -n +$((n0 + 1)) | grep '$dM: .* pages still referenced' | head -1 | grep -q 'memory map stays'"
+check "mock-pin:multi-device-gone-while-pinned" wait_for test ! -e "$D/$dM"
+check "mock-pin:multi-ranges-still-reserved" test "$(grep -c " : $dM\$" /proc/iomem)" = 2
+check "mock-pin:multi-extents-gone-while-pinned" wait_for bash -c "$(declare -f has_off lacks_off hex); dax=$dax; lacks_off $((88 * M)) && lacks_off $((92 * M))"
+# tagged, so that no dax device carved by size below takes it
+offer "$(at 100*M):0x200000:6d0c1f3a-5555-4b1e-8e2f-0123456789ab:0:0"
+check "mock-pin:multi-engine-goes-on-while-pinned" wait_for has_off $((100 * M))
+# forced out: the host sends no Release DC for it
+check "mock-pin:multi-no-release-dc" test "$(stat release_cmds)" = "$r0"
+check "mock-pin:multi-pipe-held" running $pin_pid
+unpin mock-pin:multi
+check "mock-pin:multi-says-idle" wait_for said "$n0" "$dM: pages idle after"
+check "mock-pin:multi-range-let-go" wait_for bash -c "! grep -q ' : $dM\$' /proc/iomem"
+check "mock-pin:multi-no-order-errors" test "$(stat order_errors)" = 0
+check "mock-pin:multi-no-oops" oopsless
+
+# The device forces out one extent of two that a dax device uses, whose
+# pages a pipe holds: the other extent stays, and could go back once the
+# dax device is gone, so the dax device's unbind waits for the pipe (and
+# the engine with it), and a release of the other extent the device asks
+# for meanwhile waits too. Once the pipe lets go, the dax device goes,
+# and the other extent is released.
+TAGN=6d0c1f3a-6666-4b1e-8e2f-0123456789ab
+offer "$(at 104*M):0x200000:$TAGN:1:0" "$(at 108*M):0x200000:$TAGN:0:1"
+check "mock-pin:one-added" wait_for has_off $((108 * M))
+dN=$(new_seed)
+check "mock-pin:one-claimed" bash -c "echo $TAGN >$D/$dN/uuid && test \$(cat $D/$dN/size) = $((4 * M))"
+check "mock-pin:one-enabled" daxctl enable-device "$dN"
+pin mock-pin:one "$dN" $((4 * M))
+n0=$(lines)
+r0=$(stat release_cmds)
+burst "$pd/dc_force_del_extent" "$(at 104*M):0x200000:$TAGN:0"
+check "mock-pin:one-revoked" wait_for said "$n0" "$dN: capacity revoked while enabled"
+# the engine waits: the release is read once it is done
+echo "$(at 108*M):0x200000:$TAGN" >"$pd/dc_del_extent" &
+rel=$!
+check "mock-pin:one-waits" wait_for said "$n0" "$dN: .* pages still referenced after .* s: waiting"
+check "mock-pin:one-not-handed-off" bash -c "! dmesg | tail -n +$((n0 + 1)) | grep -q '$dN: .* their memory map stays'"
+check "mock-pin:one-device-keeps-other" dev_has $((108 * M)) $((2 * M))
+check "mock-pin:one-other-not-released" test "$(stat release_cmds)" = "$r0"
+unpin mock-pin:one
+wait $rel
+check "mock-pin:one-says-idle" wait_for said "$n0" "$dN: pages idle after"
+check "mock-pin:one-device-gone" wait_for test ! -e "$D/$dN"
+check "mock-pin:one-forced-gone" wait_for lacks_off $((104 * M))
+check "mock-pin:one-other-released" wait_for lacks_off $((108 * M))
+check "mock-pin:one-device-took-other" wait_for bash -c "! grep -q '^$(at 108*M):' $pd/dc_accepted_extents"
+check "mock-pin:one-one-release-dc" test "$(stat release_cmds)" = $((r0 + 1))
+check "mock-pin:one-no-order-errors" test "$(stat order_errors)" = 0
+check "mock-pin:one-no-oops" oopsless
+
 # The host takes the region down while a pipe holds pages of one of its
 # dax devices: the teardown stops every dax device of the region at once
 # (a mapping of another one faults), refuses new ones, and waits for the

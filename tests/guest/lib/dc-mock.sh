@@ -22,12 +22,16 @@ wait_for() {
 # stat KEY: the mock's dc_stats counter
 stat() { awk -v k="$1" '$1 == k { print $2 }' "$pd/dc_stats"; }
 at() { hex $((dpa0 + $1)); }
+# burst FILE LINE...: the lines written to FILE in one write
+burst() { local f=$1; shift; printf '%s\n' "$@" | python3 -c 'import os, sys; d = sys.stdin.buffer.read(); fd = os.open(sys.argv[1], os.O_WRONLY); assert os.write(fd, d) == len(d)' "$f"; }
 # offer LINE...: records for the mock to log, in one write (one burst)
-offer() { printf '%s\n' "$@" | python3 -c 'import os, sys; d = sys.stdin.buffer.read(); fd = os.open(sys.argv[1], os.O_WRONLY); assert os.write(fd, d) == len(d)' "$pd/dc_inject_extent"; }
+offer() { burst "$pd/dc_inject_extent" "$@"; }
 # dev_has OFFSET LEN: the device lists the extent as accepted
 dev_has() { grep -q "^$(at "$1"):$(hex "$2"):" "$pd/dc_accepted_extents"; }
 # mk SIZE: a dax device carved by size with daxctl (enabled), its name
 mk() { daxctl create-device -r "$rid" -s "$1" 2>/dev/null | sed -n 's/.*"chardev":"\(dax[0-9.]*\)".*/\1/p' | head -1; }
+# new_seed: an empty dax device of the region (created when there is none)
+new_seed() { echo 1 >"$dax/dax_region/create" 2>/dev/null; cat "$dax/dax_region/seed"; }
 nmappings() { ls -d "$D/$1"/mapping[0-9]* 2>/dev/null | wc -l; }
 # maps_at DEV PGOFF HPA: the device's mapping at page offset PGOFF starts there
 maps_at() {
