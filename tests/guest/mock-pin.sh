@@ -36,6 +36,17 @@ unpin() {
 	sed 's/^/# /' "/tmp/pin-$pin_dev.out"
 	check "$1-pipe-read" grep -qx "read $pin_size bytes" "/tmp/pin-$pin_dev.out"
 }
+# tagged NAME TAG OFF1 SEQ1 OFF2 SEQ2: a tagged allocation of two 2M
+# extents, at OFF1 and OFF2 in the region, offered in one group and
+# claimed whole by a new dax device, enabled (NAME-added, -claimed,
+# -enabled); its name in $dev
+tagged() {
+	offer "$(at "$3"):0x200000:$2:1:$4" "$(at "$5"):0x200000:$2:0:$6"
+	check "$1-added" wait_for has_off "$5"
+	dev=$(new_seed)
+	check "$1-claimed" bash -c "echo $2 >$D/$dev/uuid && test \$(cat $D/$dev/size) = $((4 * M))"
+	check "$1-enabled" daxctl enable-device "$dev"
+}
 # dev_at HPA: the dax device of the region whose first mapping starts there
 dev_at() {
 	local d
@@ -146,14 +157,12 @@ check "mock-pin:disable-forced-no-oops" oopsless
 # The device forces out a tagged allocation of two extents, which one dax
 # device claimed and a pipe holds pages of, by two records chained by
 # More: the dax device goes at once, its memory map handed off as for one
-# extent, and the engine goes on (neither extent waits for the pipe).
+# extent, and the engine goes on (neither extent waits for the pipe). The
+# sequence numbers put the higher extent first in the device.
 TAG=6d0c1f3a-4444-4b1e-8e2f-0123456789ab
-offer "$(at 88*M):0x200000:$TAG:1:0" "$(at 92*M):0x200000:$TAG:0:1"
-check "mock-pin:multi-added" wait_for has_off $((92 * M))
-dM=$(new_seed)
-check "mock-pin:multi-claimed" bash -c "echo $TAG >$D/$dM/uuid && test \$(cat $D/$dM/size) = $((4 * M))"
-check "mock-pin:multi-enabled" daxctl enable-device "$dM"
-check "mock-pin:multi-two-mappings" bash -c "$(declare -f nmappings maps_at); D=$D; [ \$(nmappings $dM) = 2 ] && maps_at $dM 0 $((hpa0 + 88 * M)) && maps_at $dM $((2 * M / 4096)) $((hpa0 + 92 * M))"
+tagged mock-pin:multi $TAG $((88 * M)) 1 $((92 * M)) 0
+dM=$dev
+check "mock-pin:multi-two-mappings" bash -c "$(declare -f nmappings maps_at); D=$D; [ \$(nmappings $dM) = 2 ] && maps_at $dM 0 $((hpa0 + 92 * M)) && maps_at $dM $((2 * M / 4096)) $((hpa0 + 88 * M))"
 pin mock-pin:multi "$dM" $((4 * M))
 n0=$(lines)
 r0=$(stat release_cmds)
@@ -171,6 +180,8 @@ offer "$(at 100*M):0x200000:6d0c1f3a-5555-4b1e-8e2f-0123456789ab:0:0"
 check "mock-pin:multi-engine-goes-on-while-pinned" wait_for has_off $((100 * M))
 # forced out: the host sends no Release DC for it
 check "mock-pin:multi-no-release-dc" test "$(stat release_cmds)" = "$r0"
+# the work item says what it waits for (10 s on), and idle only then
+check "mock-pin:multi-says-it-waits" wait_for said "$n0" "$dM: .* pages still referenced after .* s: waiting"
 check "mock-pin:multi-pipe-held" running $pin_pid
 unpin mock-pin:multi
 check "mock-pin:multi-says-idle" wait_for said "$n0" "$dM: pages idle after"
@@ -185,11 +196,8 @@ check "mock-pin:multi-no-oops" oopsless
 # for meanwhile waits too. Once the pipe lets go, the dax device goes,
 # and the other extent is released.
 TAGN=6d0c1f3a-6666-4b1e-8e2f-0123456789ab
-offer "$(at 104*M):0x200000:$TAGN:1:0" "$(at 108*M):0x200000:$TAGN:0:1"
-check "mock-pin:one-added" wait_for has_off $((108 * M))
-dN=$(new_seed)
-check "mock-pin:one-claimed" bash -c "echo $TAGN >$D/$dN/uuid && test \$(cat $D/$dN/size) = $((4 * M))"
-check "mock-pin:one-enabled" daxctl enable-device "$dN"
+tagged mock-pin:one $TAGN $((104 * M)) 0 $((108 * M)) 1
+dN=$dev
 pin mock-pin:one "$dN" $((4 * M))
 n0=$(lines)
 r0=$(stat release_cmds)
