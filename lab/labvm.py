@@ -13,6 +13,7 @@ guest agent over virtio-serial.  The console is captured to
 build/vm/<name>/console.log and scanned for kernel splats.
 """
 import ctypes
+import glob
 import json
 import os
 import re
@@ -63,8 +64,12 @@ class Result:
         return "Result(rc=%d)" % self.rc
 
 
-def qemu_topology(name):
-    """QEMU arguments for a named topology (beyond the common machine)."""
+def qemu_topology(name, run="/host/run"):
+    """QEMU arguments for a named topology (beyond the common machine).
+
+    A device's DC memory is a file in the run directory (RUN as QEMU sees
+    it), shared: a host test reads what the guest wrote where the device
+    keeps it (VM.dc_backend), so a wrong HPA to DPA mapping shows."""
     if name == "mock":
         return ["-M", "q35"]
     # One host bridge, two root ports, two type 3 devices; DC regions are
@@ -83,7 +88,8 @@ def qemu_topology(name):
         if ram:
             args += ["-object", "memory-backend-ram,id=%s-ram,size=%s" % (dev, ram)]
             t3 += ",volatile-memdev=%s-ram" % dev
-        args += ["-object", "memory-backend-ram,id=%s-dc,size=%s" % (dev, dc)]
+        args += ["-object", "memory-backend-file,id=%s-dc,size=%s,mem-path=%s/%s-dc.mem,share=on"
+                 % (dev, dc, run, dev)]
         t3 += ",volatile-dc-memdev=%s-dc,num-dc-regions=2" % dev
         args += ["-device", t3]
     args += ["-M", "cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G"]
@@ -268,6 +274,11 @@ exec chroot "$r" "$@"
                     raise VMError("guest command failed (%d): %s\n%s" % (res.rc, cmd, res.out))
                 return res
 
+    def dc_backend(self, dev):
+        """The host path of device DEV's DC memory (its bytes by DPA from
+        the first DC region on: QEMU puts DC regions after static capacity)."""
+        return os.path.join(self.run_dir, "%s-dc.mem" % dev)
+
     def qmp(self, command, arguments=None):
         return qmplib.command(os.path.join(self.run_dir, "qmp.sock"), command, arguments)
 
@@ -293,6 +304,8 @@ exec chroot "$r" "$@"
             self.qemu_log.close()
             if self.qmp_link and os.path.islink(self.qmp_link):
                 os.unlink(self.qmp_link)
+            for mem in glob.glob(os.path.join(self.run_dir, "*-dc.mem")):
+                os.unlink(mem)	# sparse, but up to 512 MiB each
             self.proc = None
 
     def kmemleak_scan(self):

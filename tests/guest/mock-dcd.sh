@@ -118,11 +118,12 @@ Forced capacity release|0|0x0|0x80000000|0x200000|00000000-0000-0000-0000-000000
 echo "$got" | sed 's/^/# got: /'
 check "mock-dcd:records-traced-in-order" test "$got" = "$want"
 
-# Twelve records at once overflow the mock's 8-record log: reported once
-# a burst, however many reads the drain takes (the extent engine rejects
-# the group whose closing record was lost, so the next burst is news)
+# Twelve records at once (one group) overflow the mock's 8-record log:
+# reported once a burst, however many reads the drain takes (the extent
+# engine rejects the group whose closing record was lost, so the next
+# burst is news)
 dmesg -C
-burst=$(for i in $(seq 12); do echo "0 0 $((base + i * 0x200000)) 0x200000 1"; done)
+burst=$(for i in $(seq 12); do echo "0 0 $((base + i * 0x200000)) 0x200000 $((i < 12))"; done)
 echo "$burst" | inject "$inj"
 sleep 1
 echo "$burst" | inject "$inj"
@@ -162,6 +163,22 @@ done
 echo 0 >/sys/module/cxl_mock_mem/parameters/dc_config_fault
 mm=$(rebind "$pd")
 check "mock-dcd:good-config-restores-dc" test -n "$mm" -a -d "$C/$mm/dynamic_ram_1"
+
+# No mock device refused a DC command of the host (each checks them as
+# the spec says a device does, and counts what it refused)
+refused_none() {
+	local f n bad=0
+	for f in $P/*/dc_stats; do
+		n=$(awk '$1 == "refused" { print $2 }' "$f")
+		[ "${n:-0}" = 0 ] && continue
+		echo "# ${f%/dc_stats}:"
+		grep '^refused' "$f" | sed 's/^/#   /'
+		bad=1
+	done
+	[ $bad = 0 ] || dmesg | grep -E 'DC mock|DC log' | tail -n 5 | sed 's/^/# /'
+	return $bad
+}
+check "mock-dcd:device-refused-nothing" refused_none
 
 # Back to the mock everyone else expects
 check "mock-dcd:reload-without-dcd" reload

@@ -11,6 +11,7 @@ device is empty at the end (read with cxl_pci unbound).
 """
 import json
 import os
+import struct
 import sys
 import time
 
@@ -71,6 +72,56 @@ def let_go(vm, tag):
     return None
 
 
+def word(seed, off):
+    """dax-map's pattern: the first 8 bytes of the page at device offset OFF."""
+    return struct.pack("<Q", (seed * 0x9E3779B97F4A7C15 ^ off) & (2**64 - 1))
+
+
+def backend_pages(vm, memdev, dev, region, seed):
+    """Read back where the device keeps them (its DC memory file) the pages
+    dax-map wrote through /dev/DEV, by the host's own account of where they
+    are: each of the device's mappings (HPA, page offset), the region extent
+    whose HPA range holds it, that extent's DPA, and the DC partition's first
+    DPA (QEMU keeps DC region 0 at the file's start).  (pages, bad, why)."""
+    rid = region[len("region"):]
+    r = vm.run("for m in %s/%s/mapping[0-9]*; do echo $(cat $m/start) $(cat $m/end) $(cat $m/page_offset); done; "
+               "echo --; grep ': extent%s\\.' /proc/iomem; echo --; "
+               "for e in %s/%s/dax_region%s/extent*; do echo ${e##*/} $(cat $e/offset); done; echo --; "
+               "cat %s/$(cat %s/%s/target0)/dpa_resource; "
+               "grep ': dynamic_ram_1$' /sys/kernel/debug/cxl/%s/dpamem"
+               % (D, dev, rid, C, region, rid, C, C, region, memdev))
+    try:
+        maps, iomem, exts, rest = r.out.split("--\n")
+        maps = [tuple(int(x, 0) for x in l.split()) for l in maps.splitlines()]
+        hpa = {}
+        for line in iomem.splitlines():
+            span, name = line.strip().split(" : ")
+            a, b = span.split("-")
+            hpa[name] = (int(a, 16), int(b, 16))
+        off = {l.split()[0]: int(l.split()[1], 0) for l in exts.splitlines()}
+        dpa_res, dc = rest.splitlines()
+        dpa0, dc0 = int(dpa_res, 0), int(dc.strip().split("-")[0], 16)
+    except ValueError:
+        return 0, 0, r.out
+    pages = bad = 0
+    why = ""
+    with open(vm.dc_backend("dcd0"), "rb") as f:
+        for start, end, pgoff in maps:
+            for h in range(start, end + 1, 4096):
+                ext = [n for n, (a, b) in hpa.items() if a <= h <= b]
+                if len(ext) != 1 or ext[0] not in off:
+                    return pages, bad + 1, "HPA %#x in extents %r" % (h, ext)
+                dpa = dpa0 + off[ext[0]] + h - hpa[ext[0]][0]
+                f.seek(dpa - dc0)
+                at = pgoff * 4096 + h - start
+                pages += 1
+                if f.read(8) != word(seed, at):
+                    if not bad:
+                        why = "device offset %#x (HPA %#x, %s, DPA %#x): not what was written" % (at, h, ext[0], dpa)
+                    bad += 1
+    return pages, bad, why
+
+
 def run(vm, t):
     dcd0, region = dcd0_region(vm, t)
     if not region:
@@ -94,6 +145,9 @@ def run(vm, t):
         return
     r = vm.run("%s /dev/%s %d write 7 && %s /dev/%s %d verify 7" % (MAP, dev, 48 * MiB, MAP, dev, 48 * MiB))
     t.check("mmap-pattern-reads-back", r.rc == 0, r.out)
+    pages, bad, why = backend_pages(vm, dcd0["memdev"], dev, region, 7)
+    t.check("pattern-where-the-device-keeps-it", pages == 48 * MiB // 4096 and not bad,
+            "%d pages read, %d bad: %s" % (pages, bad, why))
 
     # A release while it is mapped waits for the device to be destroyed
     t.check("mapped-for-release", hold(vm, dev, 48 * MiB, "rel"), "")

@@ -21,6 +21,15 @@ wait_for() {
 }
 # stat KEY: the mock's dc_stats counter
 stat() { awk -v k="$1" '$1 == k { print $2 }' "$pd/dc_stats"; }
+# refused_none: the device refused no DC command of the host (the mock
+# checks each as the spec says a device does, and counts what it refused
+# by command); says which otherwise
+refused_none() {
+	[ "$(stat refused)" = 0 ] && return 0
+	grep -E '^(refused|order_errors|release_rejects)' "$pd/dc_stats" | sed 's/^/# /'
+	dmesg | grep -E 'DC mock|DC log' | tail -n 5 | sed 's/^/# /'
+	return 1
+}
 at() { hex $((dpa0 + $1)); }
 # burst FILE LINE...: the lines written to FILE in one write
 burst() { local f=$1; shift; printf '%s\n' "$@" | python3 -c 'import os, sys; d = sys.stdin.buffer.read(); fd = os.open(sys.argv[1], os.O_WRONLY); assert os.write(fd, d) == len(d)' "$f"; }
