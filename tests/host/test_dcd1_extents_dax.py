@@ -79,10 +79,15 @@ def word(seed, off):
 
 def backend_pages(vm, memdev, dev, region, seed):
     """Read back where the device keeps them (its DC memory file) the pages
-    dax-map wrote through /dev/DEV, by the host's own account of where they
-    are: each of the device's mappings (HPA, page offset), the region extent
-    whose HPA range holds it, that extent's DPA, and the DC partition's first
-    DPA (QEMU keeps DC region 0 at the file's start).  (pages, bad, why)."""
+    dax-map wrote through /dev/DEV, at the DPA the host says they have: each
+    of the dax device's mappings (HPA, page offset), the region extent whose
+    HPA range (iomem) holds it, that extent's DPA (its offset attribute),
+    and the DC partition's first DPA (QEMU keeps DC region 0 at the file's
+    start).  The views check (the extents' offsets are the DPAs of the
+    device's list) ties those DPAs to the device's; this ties the HPAs the
+    dax device uses to them.  Assumes a 1-way region over dcd0 (no static
+    capacity).  (pages, bad, why): nothing read when the layout cannot be
+    worked out, which fails the caller's page count."""
     rid = region[len("region"):]
     r = vm.run("for m in %s/%s/mapping[0-9]*; do echo $(cat $m/start) $(cat $m/end) $(cat $m/page_offset); done; "
                "echo --; grep ': extent%s\\.' /proc/iomem; echo --; "
@@ -101,7 +106,7 @@ def backend_pages(vm, memdev, dev, region, seed):
         off = {l.split()[0]: int(l.split()[1], 0) for l in exts.splitlines()}
         dpa_res, dc = rest.splitlines()
         dpa0, dc0 = int(dpa_res, 0), int(dc.strip().split("-")[0], 16)
-    except ValueError:
+    except (ValueError, IndexError):
         return 0, 0, r.out
     pages = bad = 0
     why = ""

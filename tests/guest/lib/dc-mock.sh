@@ -21,11 +21,17 @@ wait_for() {
 }
 # stat KEY: the mock's dc_stats counter
 stat() { awk -v k="$1" '$1 == k { print $2 }' "$pd/dc_stats"; }
-# refused_none: the device refused no DC command of the host (the mock
-# checks each as the spec says a device does, and counts what it refused
-# by command); says which otherwise
+# refusals: the DC commands of the host the device refused (the mock
+# checks each as the spec says a device does, and counts them by command
+# once the command is done: order_errors and release_rejects, counted as
+# it refuses, are in too); nothing when a counter is missing
+refusals() {
+	awk '$1 == "refused" || $1 == "order_errors" || $1 == "release_rejects" { n += $2; seen++ }
+	     END { if (seen == 3) print n }' "$pd/dc_stats"
+}
+# refused_none: the device refused nothing; says what otherwise
 refused_none() {
-	[ "$(stat refused)" = 0 ] && return 0
+	[ "$(refusals)" = 0 ] && return 0
 	grep -E '^(refused|order_errors|release_rejects)' "$pd/dc_stats" | sed 's/^/# /'
 	dmesg | grep -E 'DC mock|DC log' | tail -n 5 | sed 's/^/# /'
 	return 1
