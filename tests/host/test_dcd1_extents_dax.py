@@ -83,9 +83,9 @@ def backend_pages(vm, memdev, dev, region, seed):
     of the dax device's mappings (HPA, page offset), the region extent whose
     HPA range (iomem) holds it, that extent's DPA (its offset attribute),
     and the DC partition's first DPA (QEMU keeps DC region 0 at the file's
-    start).  The views check (the extents' offsets are the DPAs of the
-    device's list) ties those DPAs to the device's; this ties the HPAs the
-    dax device uses to them.  Assumes a 1-way region over dcd0 (no static
+    start).  The views checks (the extents' offsets and lengths are what
+    QMP asked the device for, and at the end what its list says) tie those
+    DPAs to the device's; this ties the HPAs the dax device uses to them.  Assumes a 1-way region over dcd0 (no static
     capacity).  (pages, bad, why): nothing read when the layout cannot be
     worked out, which fails the caller's page count."""
     rid = region[len("region"):]
