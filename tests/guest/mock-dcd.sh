@@ -103,6 +103,7 @@ fi
 
 # DC records come out as cxl_dynamic_capacity trace events, in order
 mountpoint -q $T || mount -t tracefs nodev $T
+echo 1 >$T/tracing_on
 echo 1 >$T/events/cxl/cxl_dynamic_capacity/enable
 echo >$T/trace
 m=$(echo $mems | cut -d' ' -f1)
