@@ -11,9 +11,9 @@ device is empty at the end (read with cxl_pci unbound).
 """
 import json
 import os
-import struct
 import sys
 import time
+from importlib.machinery import SourceFileLoader
 
 import dcdlib
 
@@ -72,9 +72,9 @@ def let_go(vm, tag):
     return None
 
 
-def word(seed, off):
-    """dax-map's pattern: the first 8 bytes of the page at device offset OFF."""
-    return struct.pack("<Q", (seed * 0x9E3779B97F4A7C15 ^ off) & (2**64 - 1))
+# dax-map's own pattern (the first 8 bytes of the page at a device offset)
+word = SourceFileLoader("dax_map", os.path.join(os.path.dirname(__file__), "..", "guest", "lib",
+                                                "dax-map")).load_module().word
 
 
 def backend_pages(vm, memdev, dev, region, seed):
@@ -85,8 +85,8 @@ def backend_pages(vm, memdev, dev, region, seed):
     and the DC partition's first DPA (QEMU keeps DC region 0 at the file's
     start).  The views checks (the extents' offsets and lengths are what
     QMP asked the device for, and at the end what its list says) tie those
-    DPAs to the device's; this ties the HPAs the dax device uses to them.  Assumes a 1-way region over dcd0 (no static
-    capacity).  (pages, bad, why): nothing read when the layout cannot be
+    DPAs to the device's; this ties the HPAs the dax device uses to them.
+    Assumes a 1-way region over dcd0 (no static capacity).  (pages, bad, why): nothing read when the layout cannot be
     worked out, which fails the caller's page count."""
     rid = region[len("region"):]
     r = vm.run("for m in %s/%s/mapping[0-9]*; do echo $(cat $m/start) $(cat $m/end) $(cat $m/page_offset); done; "
