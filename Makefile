@@ -5,7 +5,7 @@
 LAB := lab
 export LAB_T0 := $(shell date +%s)
 
-.PHONY: demo check check-debug check-mock host base tree export series-check \
+.PHONY: demo check check-debug check-mock fuzz host base tree export series-check \
 	kernel kernel-debug root ndctl prepare prepare-debug clean
 
 host:
@@ -53,6 +53,13 @@ check-debug: prepare-debug
 # The quick loop: rebuild, then KUnit and the lab's mock tests (no ndctl suite).
 check-mock: prepare
 	@$(LAB)/check --only mock --no-ndctl
+
+# A seeded hostile DC device on the mock (lab/fuzz): FUZZ_SEED (default:
+# from the clock, printed), FUZZ_RECORDS (2000), VARIANT (default|debug).
+VARIANT ?= default
+FUZZ_RECORDS ?= 2000
+fuzz: $(if $(filter debug,$(VARIANT)),prepare-debug,prepare)
+	@$(LAB)/fuzz --variant $(VARIANT) --records $(FUZZ_RECORDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 
 demo: prepare
 	@$(LAB)/demo
