@@ -447,6 +447,25 @@ f0=$(stat faults) r0=$(stat responses)
 scenario response-refused-group-rejected "fault '4802 invalid' && offer \$(at 0x8c00000):0x200000:0:0 &&
 	wait_for idle && host_lacks \$((dpa0 + 0x8c00000)) && stat_is faults $((f0 + 1)) && stat_is responses $((r0 + 1))"
 
+# An empty response the device refuses (Invalid Input: not run) goes
+# again, a second later: the group still wants its answer (it was given
+# up, the group stayed open, and the next group's response answered it)
+f0=$(stat faults) r0=$(stat responses)
+scenario empty-response-refused-sent-again "fault '4802 invalid 2' && offer \$(at 0x8e00000):0x200000:0:0 &&
+	wait_for stat_is responses $((r0 + 1)) && idle && host_lacks \$((dpa0 + 0x8e00000)) && stat_is faults $((f0 + 2))"
+
+# A forced release lost in an overflow while the extent list cannot be
+# read: the list is read again, a second later and twice as long each
+# time, until the host's view is the device's (it was read once, and the
+# host kept showing capacity the device had taken)
+lines=()
+for i in $(seq 0 8); do lines+=("1 0 $(at 0x8c00000) 0x200000 0"); done
+lines+=("2 0 $(at 0x8e00000) 0x200000 0")
+f0=$(stat faults)
+scenario lost-forced-list-read-again "offer \$(at 0x8e00000):0x200000:0:0 && wait_for host_has \$((dpa0 + 0x8e00000)) 0x200000 &&
+	fault '4801 invalid 2' && write_burst dc_inject ${lines[*]@Q} && wait_for host_lacks \$((dpa0 + 0x8e00000)) &&
+	stat_is faults $((f0 + 2)) && said 1 'DC extent list read after 2 failed tries'"
+
 # The device asks for a Release DC again (Busy): it goes again, and the
 # capacity with it (it was shown again, and the device's request dropped)
 f0=$(stat faults) rc0=$(stat release_cmds)

@@ -20,4 +20,21 @@ check "mock:auto-region-assembled" test "${auto:-0}" -ge 1
 check "mock:reload" bash -c 'modprobe -r cxl_test && /lab/tests/guest/lib/load-cxl-test'
 check "mock:auto-region-after-reload" \
 	test "$(cxl list -b cxl_test -R | jq '[.[] | select(.decode_state == "commit")] | length')" -ge 1
+
+# A member of the assembled region leaves and comes back (its mock memdev
+# unbound and bound again); whether or not it re-joins, the mock unloads
+# without an oops (a member whose re-join failed stayed in the region's
+# targets after its decoder was freed: unloading walked it)
+C=/sys/bus/cxl/devices
+rebind_member() {
+	local t ep mem pdn drv=/sys/bus/platform/drivers/cxl_mock_mem
+	t=$(cat $C/region*/target0 2>/dev/null | grep -m1 decoder) || return 1
+	ep=$(basename "$(dirname "$(readlink -f "$C/$t")")")
+	mem=$(basename "$(readlink -f "$C/$ep/uport")")
+	pdn=$(basename "$(dirname "$(readlink -f "$C/$mem")")")
+	echo "# $t $ep $mem $pdn"
+	echo "$pdn" >$drv/unbind && echo "$pdn" >$drv/bind && udevadm settle --timeout=60
+}
+check "mock:auto-region-member-rebound" rebind_member
+check "mock:reload-after-member-rebound" bash -c 'modprobe -r cxl_test && /lab/tests/guest/lib/load-cxl-test'
 done_testing
