@@ -466,6 +466,16 @@ scenario lost-forced-list-read-again "offer \$(at 0x8e00000):0x200000:0:0 && wai
 	fault '4801 invalid 2' && write_burst dc_inject ${lines[*]@Q} && wait_for host_lacks \$((dpa0 + 0x8e00000)) &&
 	stat_is faults $((f0 + 2)) && said 1 'DC extent list read after 2 failed tries'"
 
+# A Clear Event Records the device refuses (not run): the log is drained
+# again, the device returns the same records, and the host, which took
+# them already, skips them (it took them twice: a second response that
+# answered no group; before that it never drained again, and the device's
+# log kept them)
+f0=$(stat faults) r0=$(stat responses)
+scenario clear-refused-records-skipped "fault '0101 invalid' && offer \$(at 0x8e00000):0x200000:0:0 &&
+	wait_for stat_is faults $((f0 + 1)) && wait_for stat_is log_records 0 && wait_for host_has \$((dpa0 + 0x8e00000)) 0x200000 &&
+	idle && stat_is responses $((r0 + 1))"
+
 # The device asks for a Release DC again (Busy): it goes again, and the
 # capacity with it (it was shown again, and the device's request dropped)
 f0=$(stat faults) rc0=$(stat release_cmds)

@@ -33,7 +33,8 @@ rebind_member() {
 	mem=$(basename "$(readlink -f "$C/$ep/uport")")
 	pdn=$(basename "$(dirname "$(readlink -f "$C/$mem")")")
 	echo "# $t $ep $mem $pdn"
-	echo "$pdn" >$drv/unbind && echo "$pdn" >$drv/bind && udevadm settle --timeout=60
+	echo "$pdn" >$drv/unbind && echo "$pdn" >$drv/bind && udevadm settle --timeout=60 &&
+	echo "# re-join: $(dmesg | grep -c "failed to attach $t") failed attach(es) of $t"
 }
 check "mock:auto-region-member-rebound" rebind_member
 check "mock:reload-after-member-rebound" bash -c 'modprobe -r cxl_test && /lab/tests/guest/lib/load-cxl-test'
