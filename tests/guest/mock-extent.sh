@@ -534,6 +534,41 @@ scenario paged-response-refused-group-closed "fault '4802 invalid' && mapfile -t
 	wait_for stat_is faults $((f0 + 1)) && wait_for idle && host_none_in \$((dpa0 + 0x9000000)) \$((dpa0 + 0xe600000)) &&
 	stat_is responses $((r0 + 1))"
 
+# A release of part of an extent that the device refuses: the host cut
+# the extent to give the part back, and the parts stay end to end (the
+# device still lists the whole); a later release of the whole extent
+# gives every part back in one Release DC
+tiles() {	# tiles START LEN N: the host has the device's START+LEN as N parts
+	local d l t n=0 at=$(($1))
+	while IFS=: read -r d l t; do
+		{ [ $((d)) -lt $(($1)) ] || [ $((d)) -ge $(($1 + $2)) ]; } && continue
+		[ $((d)) = $at ] || return 1
+		at=$((at + l)) n=$((n + 1))
+	done < <(host_view)
+	[ $at = $(($1 + $2)) ] && [ $n = "$3" ] && dev_view | grep -q "^$(hex "$1"):$(hex "$2"):"
+}
+export -f tiles
+said0=$(messages 'its release was refused by the device') rc0=$(stat release_cmds)
+check "mock-extent:partial-release-refused-parts-stay" bash -c "$(declare -f); REFUSED0=$(refusals);
+	offer \$(at 0x9000000):0x600000:0:0 && wait_for host_has \$((dpa0 + 0x9000000)) 0x600000 &&
+	fault '4803 invalid' && take_back \$(at 0x9200000):0x200000 &&
+	wait_for said $((said0 + 1)) 'its release was refused by the device' && wait_for tiles \$((dpa0 + 0x9000000)) 0x600000 3 &&
+	[ \"\$(refusals)\" = \"\$REFUSED0\" ]"
+scenario partial-release-refused-whole-given-back "take_back \$(at 0x9000000):0x600000 &&
+	wait_for host_none_in \$((dpa0 + 0x9000000)) \$((dpa0 + 0x9600000)) && stat_is release_cmds $((rc0 + 1))"
+
+# A release the host sends for capacity the device forced out before the
+# host could know (the forced record held back in the device's log): the
+# device refuses it, but as a race, not as the host's mistake; the host
+# then learns the capacity went from the list, and from the record
+rr0=$(stat release_raced)
+scenario release-raced-forced-excused "offer \$(at 0x9600000):0x200000:0:0 && wait_for host_has \$((dpa0 + 0x9600000)) 0x200000 &&
+	echo \$((dpa0 + 0x9600000)) > \$pd/dc_hold_extent && take_back \$(at 0x9600000):0x200000 &&
+	offer \$(at 0x9800000):0x200000:0:0 && wait_for host_has \$((dpa0 + 0x9800000)) 0x200000 &&
+	echo 0 > \$pd/dc_log_hold && echo \$(at 0x9600000):0x200000 > \$pd/dc_force_del_extent &&
+	echo 1 > \$pd/dc_unhold_extents && wait_for stat_is release_raced $((rr0 + 1)) &&
+	wait_for host_lacks \$((dpa0 + 0x9600000)) && echo -1 > \$pd/dc_log_hold && wait_for stat_is held 0 && wait_for idle"
+
 # Region Configuration Updated is acted on in the order the records came:
 # a group of three logged before the device lowered its extent count to
 # two is judged by the count it was offered under (the count was re-read
