@@ -553,7 +553,7 @@ check "mock-extent:partial-release-refused-parts-stay" bash -c "$(declare -f); R
 	offer \$(at 0x9000000):0x600000:0:0 && wait_for host_has \$((dpa0 + 0x9000000)) 0x600000 &&
 	fault '4803 invalid' && take_back \$(at 0x9200000):0x200000 &&
 	wait_for said $((said0 + 1)) 'its release was refused by the device' && wait_for tiles \$((dpa0 + 0x9000000)) 0x600000 3 &&
-	[ \"\$(refusals)\" = \"\$REFUSED0\" ]"
+	[ \"\$(refusals)\" = \"\$REFUSED0\" ]; r=\$?; fault '4803 none'; exit \$r"
 scenario partial-release-refused-whole-given-back "take_back \$(at 0x9000000):0x600000 &&
 	wait_for host_none_in \$((dpa0 + 0x9000000)) \$((dpa0 + 0x9600000)) && stat_is release_cmds $((rc0 + 1))"
 
@@ -567,7 +567,8 @@ scenario release-raced-forced-excused "offer \$(at 0x9600000):0x200000:0:0 && wa
 	offer \$(at 0x9800000):0x200000:0:0 && wait_for host_has \$((dpa0 + 0x9800000)) 0x200000 &&
 	echo 0 > \$pd/dc_log_hold && echo \$(at 0x9600000):0x200000 > \$pd/dc_force_del_extent &&
 	echo 1 > \$pd/dc_unhold_extents && wait_for stat_is release_raced $((rr0 + 1)) &&
-	wait_for host_lacks \$((dpa0 + 0x9600000)) && echo -1 > \$pd/dc_log_hold && wait_for stat_is held 0 && wait_for idle"
+	wait_for host_lacks \$((dpa0 + 0x9600000)); r=\$?; echo -1 > \$pd/dc_log_hold; echo 1 > \$pd/dc_unhold_extents;
+	[ \$r = 0 ] && wait_for stat_is held 0 && wait_for idle"
 
 # Region Configuration Updated is acted on in the order the records came:
 # a group of three logged before the device lowered its extent count to
@@ -619,6 +620,29 @@ echo 20 >"$TIMEOUT"
 n=$(host_view | wc -l)
 check "mock-extent:unbind-removes-extents" bash -c "echo $region > /sys/bus/cxl/drivers/cxl_region/unbind && ! ls $dax/extent* 2>/dev/null"
 scenario rebind-finds-extents "echo $region > /sys/bus/cxl/drivers/cxl_region/bind && wait_for host_count_is $n"
+
+# Records the host acts on while it cannot read the device's extent list
+# wait for it (a few tries): with the driver bound again (it knows of no
+# extent) and the list read of the new region refused, an extent the
+# device offers again, accepted already, is rejected (it was accepted
+# twice, and the device refused the response)
+pdn_m=$(basename "$pd") ov0=$(messages 'rejected: overlaps accepted capacity')
+check "mock-extent:list-unread-driver-back" bash -c "$H destroy $region && echo $pdn_m > /sys/bus/platform/drivers/cxl_mock_mem/unbind &&
+	echo $pdn_m > /sys/bus/platform/drivers/cxl_mock_mem/bind && wait_for test -e $pd/dc_stats && udevadm settle"
+m=$(basename "$(ls -d "$pd"/mem[0-9]* | head -1)")
+f0=$(stat faults)
+fault '4801 invalid 3'
+if region=$($H create "$m" 1); then
+	geometry
+	export dax dpa0 dpa_end
+	# reads fail at 0, 1 and 3 s: the offer comes before the last
+	scenario list-unread-records-wait "wait_for stat_is faults $((f0 + 1)) && offer \$(at 0x9800000):0x200000:0:0 &&
+		[ \$(stat faults) -lt $((f0 + 3)) ] &&
+		wait_for said $((ov0 + 1)) 'rejected: overlaps accepted capacity' && wait_for idle &&
+		wait_for host_has \$((dpa0 + 0x9800000)) 0x200000"
+else
+	not_ok "mock-extent:list-unread-records-wait"
+fi
 
 check "mock-extent:region-destroyed" $H destroy "$region"
 
@@ -680,6 +704,27 @@ check "mock-extent:stop-stalled-response" bash -c "echo 1 >\$pd/dc_stall_respons
 	wait_for stat_ge stalled $((s0 + 1))"
 check "mock-extent:stop-stalled-response-ends" bash -c "timeout 30 sh -c 'echo $pdn >$mdrv/unbind'; r=\$?; rebind && test \$r = 0 && idle &&
 	stat_is responses $((r0 + 1))"
+# A Get DC Configuration the device answers Busy, then Retry Required, as
+# the driver probes is asked again: the driver comes up with Dynamic
+# Capacity (it was: DC disabled until the next probe)
+dc_up() { compgen -G "$pd/mem[0-9]*/dynamic_ram_1" >/dev/null; }
+export -f dc_up
+f0=$(stat faults)
+check "mock-extent:probe-config-busy-retried" bash -c "fault '4800 busy' && echo $pdn >$mdrv/unbind && rebind &&
+	wait_for dc_up && stat_is faults $((f0 + 1))"
+check "mock-extent:probe-config-retry-retried" bash -c "fault '4800 retry' && echo $pdn >$mdrv/unbind && rebind &&
+	wait_for dc_up && stat_is faults $((f0 + 2))"
+# ... but not for ever: three Busy answers, or Retry Required twice (one
+# retry, as the spec allows), leave the driver without Dynamic Capacity,
+# said once, until the next probe
+dc_off() { compgen -G "$pd/mem[0-9]*" >/dev/null && ! dc_up; }
+export -f dc_off
+check "mock-extent:probe-config-busy-gives-up" bash -c "mark cfg1 && fault '4800 busy 3' && echo $pdn >$mdrv/unbind && rebind &&
+	wait_for said_after cfg1 1 'Dynamic Capacity disabled' && wait_for dc_off && stat_is faults $((f0 + 5)) &&
+	echo $pdn >$mdrv/unbind && rebind && wait_for dc_up && stat_is faults $((f0 + 5))"
+check "mock-extent:probe-config-retry-twice-gives-up" bash -c "mark cfg2 && fault '4800 retry 3' && echo $pdn >$mdrv/unbind && rebind &&
+	wait_for said_after cfg2 1 'Dynamic Capacity disabled' && wait_for dc_off && stat_is faults $((f0 + 7)) &&
+	fault '4800 none' && echo $pdn >$mdrv/unbind && rebind && wait_for dc_up"
 # A device that answers Busy for ever does not hold the driver's removal:
 # after 5 s what is left is dropped, said, and the device's groups stay
 # open (the limit of answering at the stop). Last, as the mock keeps the

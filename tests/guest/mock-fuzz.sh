@@ -8,6 +8,7 @@
 # the device, slab bounded, no splat.
 # The seed is fixed so that a failure is reproduced with
 #     make fuzz FUZZ_SEED=<seed> FUZZ_RECORDS=2000
+# (on a debug kernel: FUZZ_RECORDS=300 VARIANT=debug)
 # The mock is reloaded without dcd at the end.
 . /lab/tests/guest/lib/ktap.sh
 
