@@ -50,6 +50,7 @@ dev_view() {
 }
 # stat_is KEY VALUE: a counter of dc_stats has that value (for wait_for)
 stat_is() { [ "$(stat "$1")" = "$2" ]; }
+stat_ge() { [ "$(stat "$1")" -ge "$2" ]; }
 # wait_long CMD...: the same for up to 5 minutes (thousands of groups
 # under a debug kernel)
 wait_long() {
@@ -635,11 +636,16 @@ fault '4801 invalid 3'
 if region=$($H create "$m" 1); then
 	geometry
 	export dax dpa0 dpa_end
-	# reads fail at 0, 1 and 3 s: the offer comes before the last
-	scenario list-unread-records-wait "wait_for stat_is faults $((f0 + 1)) && offer \$(at 0x9800000):0x200000:0:0 &&
-		[ \$(stat faults) -lt $((f0 + 3)) ] &&
-		wait_for said $((ov0 + 1)) 'rejected: overlaps accepted capacity' && wait_for idle &&
-		wait_for host_has \$((dpa0 + 0x9800000)) 0x200000"
+	# reads fail at 0, 1 and 3 s: the offer must come before the last
+	# (a guest too slow for that, a debug kernel say, proves nothing)
+	wait_for stat_ge faults $((f0 + 1))
+	offer "$(at 0x9800000):0x200000:0:0"
+	if [ "$(stat faults)" -ge $((f0 + 3)) ]; then
+		skip mock-extent:list-unread-records-wait "the list was read before the offer came ($(($(stat faults) - f0)) failed reads)"
+	else
+		scenario list-unread-records-wait "wait_for said $((ov0 + 1)) 'rejected: overlaps accepted capacity' &&
+			wait_for idle && wait_for host_has \$((dpa0 + 0x9800000)) 0x200000"
+	fi
 else
 	not_ok "mock-extent:list-unread-records-wait"
 fi
@@ -667,7 +673,6 @@ pdn=$(basename "$pd")
 echo "# driver stop on $mem ($pdn)"
 export pd mdrv pdn
 rebind() { echo "$pdn" >"$mdrv/bind" && wait_for test -e "$pd/dc_stats"; }
-stat_ge() { [ "$(stat "$1")" -ge "$2" ]; }
 # mark NAME: a line in the kernel log that said_after counts from
 mark() { echo "mock-extent: mark $1" >/dev/kmsg; }
 # said_after NAME N PATTERN: the kernel log has PATTERN N times after mark NAME
