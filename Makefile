@@ -5,7 +5,7 @@
 LAB := lab
 export LAB_T0 := $(shell date +%s)
 
-.PHONY: demo check check-debug check-mock fuzz host base tree export series-check \
+.PHONY: demo check check-debug check-mock fuzz host base tree export series-check series-check-ndctl \
 	kernel kernel-debug root ndctl prepare prepare-debug clean
 
 host:
@@ -19,15 +19,19 @@ base: host
 tree: host
 	@$(LAB)/tree
 
-# Only creates build/linux when missing: check and demo test what is there.
-build/linux/Makefile: | host
-	@$(LAB)/tree
+# Creates a missing tree, and re-applies a series that changed (a pull) to a
+# tree with no work of its own; check and demo test what is there.
+build/linux/Makefile: host
+	@$(LAB)/tree linux --if-changed
 
 export:
 	@$(LAB)/export
 
-series-check: host build/linux/Makefile
+series-check: host build/linux/Makefile series-check-ndctl
 	@$(LAB)/series-check
+
+series-check-ndctl: host build/linux/Makefile
+	@$(LAB)/series-check-ndctl
 
 kernel: host build/linux/Makefile
 	@$(LAB)/build-kernel default
