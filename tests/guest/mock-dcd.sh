@@ -46,20 +46,24 @@ mems=$(dc_mems)
 n=$(echo $mems | wc -w)
 echo "# DC memdevs: $mems"
 check "mock-dcd:dc-memdevs" test "$n" -gt 0
+# the mock's DC partition size, a module parameter: 1G by default
+dcsize=$(cat /sys/module/cxl_mock_mem/parameters/dc_region_size 2>/dev/null)
+echo "# DC partition size: ${dcsize:-none}"
+check "mock-dcd:dc-partition-size-default-1G" test "$dcsize" = $((1 << 30))
 bad=""
 for m in $C/mem*; do
 	m=${m##*/}
 	case "$(pdev_of "$m")" in
 	cxl_rcd*) [ -d "$C/$m/dynamic_ram_1" ] && bad="$bad $m(rcd-has-dc)" ;;
-	*) [ "$(cat $C/$m/dynamic_ram_1/size 2>/dev/null)" = 0x10000000 ] &&
-		[ "$(cat $C/$m/dynamic_ram_2/size 2>/dev/null)" = 0x10000000 ] &&
+	*) [ "$(($(cat $C/$m/dynamic_ram_1/size 2>/dev/null)))" = "$dcsize" ] &&
+		[ "$(($(cat $C/$m/dynamic_ram_2/size 2>/dev/null)))" = "$dcsize" ] &&
 		[ ! -d "$C/$m/dynamic_ram_3" ] || bad="$bad $m(dc-sizes)"
 	   [ "$(cat $C/$m/ram/size)" = 0x40000000 ] &&
 		[ "$(cat $C/$m/pmem/size)" = 0x40000000 ] || bad="$bad $m(static)" ;;
 	esac
 done
 echo "# mismatches:${bad:- none}"
-check "mock-dcd:two-256M-dc-partitions-after-unchanged-static" test -z "$bad"
+check "mock-dcd:two-1G-dc-partitions-after-unchanged-static" test -z "$bad"
 
 # Endpoint decoder modes
 m=$(echo $mems | cut -d' ' -f1)
@@ -187,6 +191,18 @@ refused_none() {
 	return $bad
 }
 check "mock-dcd:device-refused-nothing" refused_none
+
+# The partition size is a module parameter (for benchmarks): another
+# multiple of 256M is taken, anything else refused with one message a device
+dmesg -C
+check "mock-dcd:reload-with-2G-partitions" reload dcd=1 dc_region_size=$((2 << 30))
+m=$(dc_mems | head -n 1)
+check "mock-dcd:2G-partitions" test "$(($(cat $C/$m/dynamic_ram_1/size 2>/dev/null)))" = $((2 << 30)) -a \
+	"$(($(cat $C/$m/dynamic_ram_2/size 2>/dev/null)))" = $((2 << 30))
+modprobe -r cxl_test && modprobe -r cxl_mock_mem
+check "mock-dcd:bad-partition-size-refused" bash -c "modprobe cxl_mock_mem dcd=1 dc_region_size=$((3 << 27)) &&
+	modprobe cxl_test && udevadm settle --timeout=120; test -z \"\$(ls -d $C/mem*/dynamic_ram_1 2>/dev/null)\" &&
+	dmesg | grep -q 'dc_region_size 0x18000000: not a multiple of 256M'"
 
 # Back to the mock everyone else expects
 check "mock-dcd:reload-without-dcd" reload
