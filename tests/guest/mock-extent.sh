@@ -113,7 +113,7 @@ scenario existing-extents-match "host_has \$((dpa0 + 0x800000)) 0x400000"
 e=$(grep -l 0x800000 "$dax"/extent*/offset | head -1)
 check "mock-extent:tagged-extent-uuid" test "$(cat "${e%/offset}/uuid" 2>/dev/null)" = $PRE_TAG
 e=$(grep -lx 0x0 "$dax"/extent*/offset | head -1)
-check "mock-extent:untagged-extent-has-no-uuid" test ! -e "${e%/offset}/uuid"
+check "mock-extent:untagged-extent-null-uuid" test "$(cat "${e%/offset}/uuid" 2>/dev/null)" = $NULL_UUID
 
 dmesg -C
 scenario single-add "offer \$(at 0x1000000):0x200000:0:0 && wait_for host_has \$((dpa0 + 0x1000000)) 0x200000"
